@@ -1,0 +1,48 @@
+package ferry;
+
+import ferry.bench.Benchmarks;
+import ferry.ops.Args;
+import ferry.ops.SplitTrainingJob;
+import ferry.zoo.data.DatasetException;
+
+/** Ferry's command line: {@code train} runs the main job, {@code bench NAME} one benchmark. */
+public final class Main {
+    static final String USAGE = """
+            usage: ferry <command> [options]
+              train [--model vgg5|resnet8|mlp] [--epochs N] [--batch N] [--cut N] [--lr X] [--seed N]
+                    [--samples N] [--data DIR] [--report FILE]
+                    split training on Fashion-MNIST with a progress line per epoch and the test accuracy
+              bench NAME [--option value ...]
+                    one benchmark; its last output line is a JSON object. Names: %s
+            """;
+
+    private Main() {}
+
+    public static void main(String[] argv) {
+        try {
+            if (argv.length == 0) {
+                throw new Args.UsageException("no command given");
+            }
+            switch (argv[0]) {
+                case "train" -> SplitTrainingJob.run(new Args(argv, 1, SplitTrainingJob.OPTIONS));
+                case "bench" -> {
+                    if (argv.length < 2) {
+                        throw new Args.UsageException("bench needs a benchmark name");
+                    }
+                    Benchmarks.run(argv[1], argv);
+                }
+                case "help", "--help", "-h" -> System.out.printf(USAGE, Benchmarks.names());
+                default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
+            }
+            System.exit(0);
+        } catch (Args.UsageException e) {
+            System.err.println("ferry: " + e.getMessage());
+            System.err.printf(USAGE, Benchmarks.names());
+            System.exit(2);
+        } catch (DatasetException e) {
+            System.err.println("ferry: dataset problem: " + e.getMessage());
+            System.err.println("  (Fashion-MNIST comes from Debian's dataset-fashion-mnist; ops/setup installs it)");
+            System.exit(3);
+        }
+    }
+}
