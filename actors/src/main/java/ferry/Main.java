@@ -2,6 +2,7 @@ package ferry;
 
 import ferry.bench.Benchmarks;
 import ferry.ops.Args;
+import ferry.ops.SessionJob;
 import ferry.ops.SplitTrainingJob;
 import ferry.zoo.data.DatasetException;
 
@@ -9,6 +10,11 @@ import ferry.zoo.data.DatasetException;
 public final class Main {
     static final String USAGE = """
             usage: ferry <command> [options]
+              run   [--algorithm splitfed|fedavg] [--rounds N] [--devices N] [--edges N]
+                    [--samples-per-device N] [--batch N] [--cut N] [--lr X] [--seed N]
+                    [--journal h2|postgres] [--session ID] [--timeout SECONDS] [--report FILE]
+                    the main job: a one-node cluster, edges, devices and a training session; resumes an
+                    unfinished session after a crash
               train [--model vgg5|resnet8|mlp] [--epochs N] [--batch N] [--cut N] [--lr X] [--seed N]
                     [--samples N] [--data DIR] [--report FILE]
                     split training on Fashion-MNIST with a progress line per epoch and the test accuracy
@@ -24,6 +30,7 @@ public final class Main {
                 throw new Args.UsageException("no command given");
             }
             switch (argv[0]) {
+                case "run" -> SessionJob.run(new Args(argv, 1, SessionJob.OPTIONS));
                 case "train" -> SplitTrainingJob.run(new Args(argv, 1, SplitTrainingJob.OPTIONS));
                 case "bench" -> {
                     if (argv.length < 2) {
@@ -43,6 +50,9 @@ public final class Main {
             System.err.println("ferry: dataset problem: " + e.getMessage());
             System.err.println("  (Fashion-MNIST comes from Debian's dataset-fashion-mnist; ops/setup installs it)");
             System.exit(3);
+        } catch (RuntimeException e) {
+            System.err.println("ferry: " + e.getMessage());
+            System.exit(1);
         }
     }
 }

@@ -5,7 +5,6 @@ import ferry.ops.Json;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Function;
 
 /**
  * {@code ops/bench NAME}: runs one benchmark, which may print progress, and prints its result as one JSON object
@@ -13,11 +12,16 @@ import java.util.function.Function;
  */
 public final class Benchmarks {
     /** A benchmark: its options, and how to run it into a flat map of result keys. */
-    record Entry(Set<String> options, Function<Args, Map<String, Object>> run) {}
+    record Entry(Set<String> options, Bench run) {}
+
+    interface Bench {
+        Map<String, Object> apply(Args args) throws Exception;
+    }
 
     private static final Map<String, Entry> ALL = new TreeMap<>(Map.of(
             "split-step", new Entry(SplitStepBench.OPTIONS, SplitStepBench::run),
-            "accuracy", new Entry(AccuracyBench.OPTIONS, AccuracyBench::run)));
+            "accuracy", new Entry(AccuracyBench.OPTIONS, AccuracyBench::run),
+            "actor-step", new Entry(ActorStepBench.OPTIONS, ActorStepBench::run)));
 
     private Benchmarks() {}
 
@@ -30,7 +34,14 @@ public final class Benchmarks {
         if (e == null) {
             throw new Args.UsageException("unknown benchmark '" + name + "'; known: " + names());
         }
-        Map<String, Object> result = e.run().apply(new Args(argv, 2, e.options()));
+        Map<String, Object> result;
+        try {
+            result = e.run().apply(new Args(argv, 2, e.options()));
+        } catch (RuntimeException ex) {
+            throw ex;
+        } catch (Exception ex) {
+            throw new IllegalStateException("benchmark " + name + " failed: " + ex, ex);
+        }
         Map<String, Object> out = new java.util.LinkedHashMap<>();
         out.put("bench", name);
         out.putAll(result);

@@ -1,0 +1,95 @@
+package ferry.actors.node;
+
+import com.typesafe.config.Config;
+import ferry.actors.device.Device;
+import ferry.actors.edge.EdgeServer;
+import ferry.actors.edge.OffloadedTraining;
+import ferry.actors.session.TrainingSession;
+import ferry.persistence.FerryDatabase;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+
+/**
+ * One Ferry node: an ActorSystem in the cluster, the database schema made sure of, and the four sharded entity
+ * types started. Training entities run on their own dispatcher, since a step blocks a thread for tens of
+ * milliseconds and must not starve the cluster's heartbeats.
+ */
+public final class FerryNode implements AutoCloseable {
+    public static final String TRAINING_DISPATCHER = "ferry.training-dispatcher";
+
+    private final ActorSystem<Void> system;
+    private final FerryDatabase database;
+    private final FerryServices services;
+
+    private FerryNode(ActorSystem<Void> system, FerryDatabase database, FerryServices services) {
+        this.system = system;
+        this.database = database;
+        this.services = services;
+    }
+
+    /** Starts a node; with no seed nodes configured it forms a cluster of its own. */
+    public static FerryNode start(String name, Config config, DatasetRegistry datasets) {
+        FerryDatabase db = FerryDatabase.fromConfig(config);
+        try {
+            db.ensureSchema();
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), name, config);
+        try {
+            Cluster cluster = Cluster.get(system);
+            if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+                cluster.manager().tell(Join.create(cluster.selfMember().address()));
+            }
+            ClusterSharding sharding = ClusterSharding.get(system);
+            FerryServices services = new FerryServices(sharding, db.blobStore(), datasets,
+                    system.dispatchers().lookup(DispatcherSelector.fromConfig(TRAINING_DISPATCHER)),
+                    config.getDuration("ferry.ask-timeout"));
+            Props training = DispatcherSelector.fromConfig(TRAINING_DISPATCHER);
+            sharding.init(Entity.of(Device.TYPE_KEY, e -> Device.create(e.getEntityId(), services))
+                    .withEntityProps(training));
+            sharding.init(Entity.of(OffloadedTraining.TYPE_KEY,
+                    e -> OffloadedTraining.create(e.getEntityId(), services)).withEntityProps(training));
+            sharding.init(Entity.of(EdgeServer.TYPE_KEY, e -> EdgeServer.create(e.getEntityId())));
+            sharding.init(Entity.of(TrainingSession.TYPE_KEY,
+                    e -> TrainingSession.create(e.getEntityId(), services)).withEntityProps(training));
+            return new FerryNode(system, db, services);
+        } catch (RuntimeException e) {
+            system.terminate();
+            db.close();
+            throw e;
+        }
+    }
+
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    public FerryServices services() {
+        return services;
+    }
+
+    public FerryDatabase database() {
+        return database;
+    }
+
+    /** Leaves and stops; waits for the system to terminate before closing the database pool. */
+    @Override
+    public void close() {
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // fall through: the pool is closed either way
+        }
+        database.close();
+    }
+}

@@ -1,0 +1,35 @@
+package ferry.actors.node;
+
+import ferry.actors.device.Device;
+import ferry.actors.edge.EdgeServer;
+import ferry.actors.edge.OffloadedTraining;
+import ferry.actors.session.TrainingSession;
+import ferry.persistence.BlobStore;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * What every entity on a node shares and that is not itself persisted: the blob store, the datasets, a way to
+ * reach other entities, and the executor for blocking work (JDBC, aggregation, evaluation).
+ */
+public record FerryServices(ClusterSharding sharding, BlobStore blobs, DatasetRegistry datasets,
+                            Executor blockingExecutor, Duration askTimeout) {
+
+    public EntityRef<Device.Command> device(String id) {
+        return sharding.entityRefFor(Device.TYPE_KEY, id);
+    }
+
+    public EntityRef<EdgeServer.Command> edge(String id) {
+        return sharding.entityRefFor(EdgeServer.TYPE_KEY, id);
+    }
+
+    public EntityRef<TrainingSession.Command> session(String id) {
+        return sharding.entityRefFor(TrainingSession.TYPE_KEY, id);
+    }
+
+    public EntityRef<OffloadedTraining.Command> offloaded(String sessionId, String deviceId) {
+        return sharding.entityRefFor(OffloadedTraining.TYPE_KEY, OffloadedTraining.entityId(sessionId, deviceId));
+    }
+}

@@ -1,0 +1,52 @@
+package ferry.actors.session;
+
+import ferry.persistence.ModelRef;
+import java.util.List;
+import java.util.Map;
+
+/** The algorithms a session can run, by name. */
+public final class Algorithms {
+    /** Devices train the whole model on their own data; the session averages (McMahan et al.). */
+    public static final TrainingAlgorithm FEDAVG = new TrainingAlgorithm() {
+        public String name() {
+            return "fedavg";
+        }
+
+        public RoundInstruction instruct(String sessionId, SessionSpec s, int round, int attempt, ModelRef global) {
+            return new RoundInstruction(sessionId, round, attempt, false, s.model(), s.dataset(), s.cut(),
+                    s.batchSize(), s.localEpochs(), s.learningRate(), s.seed(), global);
+        }
+    };
+
+    /**
+     * SplitFed / FedFly-style offloading: each device trains the layers before the cut and its edge the rest,
+     * one batch at a time; at round end client and server halves are averaged, weighted by samples.
+     */
+    public static final TrainingAlgorithm SPLITFED = new TrainingAlgorithm() {
+        public String name() {
+            return "splitfed";
+        }
+
+        public RoundInstruction instruct(String sessionId, SessionSpec s, int round, int attempt, ModelRef global) {
+            return new RoundInstruction(sessionId, round, attempt, true, s.model(), s.dataset(), s.cut(),
+                    s.batchSize(), s.localEpochs(), s.learningRate(), s.seed(), global);
+        }
+    };
+
+    private static final Map<String, TrainingAlgorithm> ALL = Map.of(FEDAVG.name(), FEDAVG, SPLITFED.name(),
+            SPLITFED);
+
+    private Algorithms() {}
+
+    public static List<String> names() {
+        return ALL.keySet().stream().sorted().toList();
+    }
+
+    public static TrainingAlgorithm byName(String name) {
+        TrainingAlgorithm a = ALL.get(name);
+        if (a == null) {
+            throw new IllegalArgumentException("unknown algorithm '" + name + "'; known: " + names());
+        }
+        return a;
+    }
+}

@@ -1,0 +1,27 @@
+package ferry.actors.session;
+
+import ferry.persistence.CborSerializable;
+import ferry.persistence.ModelRef;
+import java.util.List;
+
+/**
+ * A device's answer for one round: the trained weights as blob refs (client half then server half when split,
+ * the whole model when local), how many samples produced them, and what it cost. {@code error} is non-null when
+ * the device could not finish; {@code trainSeconds} is the time from its first batch to its last; the session then leaves it out of the aggregate and records why.
+ */
+public record DeviceResult(String deviceId, int round, int attempt, long samples, List<ModelRef> parts,
+                           double loss, double trainAccuracy, long bytesUp, long bytesDown, double trainSeconds,
+                           String error)
+        implements CborSerializable {
+    public DeviceResult {
+        parts = List.copyOf(parts);
+    }
+
+    public static DeviceResult failed(String deviceId, RoundInstruction ins, String error) {
+        return new DeviceResult(deviceId, ins.round(), ins.attempt(), 0, List.of(), 0, 0, 0, 0, 0, error);
+    }
+
+    public boolean ok() {
+        return error == null;
+    }
+}

@@ -1,0 +1,57 @@
+package ferry.actors.session;
+
+import ferry.actors.node.DatasetRegistry;
+import ferry.persistence.CborSerializable;
+import ferry.zoo.model.ModelSpec;
+import ferry.zoo.model.ModelSpecs;
+import java.util.HashSet;
+import java.util.List;
+
+/**
+ * One learning task: which algorithm trains which model on which devices, for how many rounds. Validated when
+ * made, so a session never starts with a spec it cannot run.
+ *
+ * @param localEpochs  passes over its partition each device makes per round
+ * @param testSamples  held-out samples the session evaluates the global model on each round (0 = all)
+ * @param roundTimeoutSeconds  devices that have not reported by then are left out of that round
+ */
+public record SessionSpec(String algorithm, String model, String dataset, List<String> devices, int rounds,
+                          int cut, int batchSize, int localEpochs, float learningRate, long seed, int testSamples,
+                          int roundTimeoutSeconds) implements CborSerializable {
+    public SessionSpec {
+        devices = List.copyOf(devices);
+        Algorithms.byName(algorithm);
+        DatasetRegistry.checkName(dataset);
+        if (devices.isEmpty()) {
+            throw new IllegalArgumentException("a session needs at least one device");
+        }
+        if (new HashSet<>(devices).size() != devices.size()) {
+            throw new IllegalArgumentException("a device may take part only once: " + devices);
+        }
+        if (rounds < 1 || rounds > 100_000) {
+            throw new IllegalArgumentException("rounds must be in 1..100000, got " + rounds);
+        }
+        if (batchSize < 1 || localEpochs < 1 || testSamples < 0 || roundTimeoutSeconds < 1) {
+            throw new IllegalArgumentException("batch size, local epochs and round timeout must be positive and "
+                    + "test samples >= 0");
+        }
+        if (!(learningRate > 0) || !Float.isFinite(learningRate)) {
+            throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
+        }
+        modelSpec(model, dataset).checkCut(cut);
+    }
+
+    public ModelSpec modelSpec() {
+        return modelSpec(model, dataset);
+    }
+
+    static ModelSpec modelSpec(String model, String dataset) {
+        return ModelSpecs.byName(model, DatasetRegistry.sampleShape(dataset), 10);
+    }
+
+    /** A SplitFed session with the defaults the main job uses. */
+    public static SessionSpec splitFed(List<String> devices, int rounds) {
+        return new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST, devices, rounds, 4, 50, 1, 0.01f,
+                1, 0, 600);
+    }
+}

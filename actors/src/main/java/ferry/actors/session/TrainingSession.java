@@ -1,0 +1,292 @@
+package ferry.actors.session;
+
+import ferry.actors.device.Device;
+import ferry.actors.node.FerryServices;
+import ferry.persistence.CborSerializable;
+import ferry.persistence.ModelRef;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One learning task. It runs rounds: each round every participant trains from the global model (how, the
+ * algorithm says), the results are aggregated into the next global model, which is evaluated and committed with
+ * the round's metrics. A committed round is never redone: after a crash the session resumes with the first
+ * uncommitted round, as a new attempt, so late answers of the lost attempt are recognised and ignored.
+ */
+public final class TrainingSession
+        extends EventSourcedBehavior<TrainingSession.Command, TrainingSession.Event, TrainingSession.State> {
+    public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "TrainingSession");
+    /** A round with no successful participant is retried this many times before the session fails. */
+    static final int MAX_ATTEMPTS = 3;
+
+    public sealed interface Command extends CborSerializable {}
+
+    /** Creates and starts the session; creating it again with the same spec is a no-op. */
+    public record Create(SessionSpec spec, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+    public record Get(ActorRef<State> replyTo) implements Command {}
+
+    /** Wakes a session after a restart so it resumes its round (any command does; this one does nothing else). */
+    public record Wake() implements Command {}
+
+    record Report(DeviceResult result) implements Command {}
+
+    record RoundTimedOut(int round, int attempt) implements Command {}
+
+    record Aggregated(int round, int attempt, ModelRef global, double testAccuracy, double testLoss, String error)
+            implements Command {}
+
+    public sealed interface Event extends CborSerializable {}
+
+    public record Created(SessionSpec spec, ModelRef initialModel) implements Event {}
+
+    public record RoundStarted(int round, int attempt) implements Event {}
+
+    public record RoundCompleted(ModelRef global, RoundMetrics metrics) implements Event {}
+
+    public record Finished(double finalAccuracy) implements Event {}
+
+    public record Failed(String reason) implements Event {}
+
+    public enum Status { NEW, RUNNING, FINISHED, FAILED }
+
+    /** {@code round} is the round being run (or the last one, when finished). */
+    public record State(String sessionId, SessionSpec spec, Status status, int round, int attempt, ModelRef global,
+                        List<RoundMetrics> history, String failure) implements CborSerializable {
+        public State {
+            history = List.copyOf(history);
+        }
+
+        State with(Status st, int r, int a, ModelRef g, List<RoundMetrics> h, String f) {
+            return new State(sessionId, spec, st, r, a, g, h, f);
+        }
+    }
+
+    private final String sessionId;
+    private final FerryServices services;
+    private final ActorContext<Command> ctx;
+    private final TimerScheduler<Command> timers;
+    private final ActorRef<DeviceResult> reports;
+    /** Results of the attempt in progress; not persisted (a lost attempt is simply run again). */
+    private final Map<String, DeviceResult> results = new LinkedHashMap<>();
+    private long attemptStarted;
+    private boolean aggregating;
+    private boolean dispatched;
+
+    private TrainingSession(ActorContext<Command> ctx, TimerScheduler<Command> timers, String sessionId,
+                            FerryServices services) {
+        super(PersistenceId.of(TYPE_KEY.name(), sessionId));
+        this.ctx = ctx;
+        this.timers = timers;
+        this.sessionId = sessionId;
+        this.services = services;
+        this.reports = ctx.messageAdapter(DeviceResult.class, Report::new);
+    }
+
+    public static Behavior<Command> create(String sessionId, FerryServices services) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new TrainingSession(ctx, t, sessionId, services)));
+    }
+
+    @Override
+    public State emptyState() {
+        return new State(sessionId, null, Status.NEW, 0, 0, null, List.of(), null);
+    }
+
+    @Override
+    public CommandHandler<Command, Event, State> commandHandler() {
+        return newCommandHandlerBuilder().forAnyState()
+                .onCommand(Create.class, this::onCreate)
+                .onCommand(Get.class, (s, c) -> resumeIfIdle(s).thenRun(x -> c.replyTo().tell(x)))
+                .onCommand(Wake.class, (s, c) -> resumeIfIdle(s))
+                .onCommand(Report.class, this::onReport)
+                .onCommand(RoundTimedOut.class, this::onTimeout)
+                .onCommand(Aggregated.class, this::onAggregated)
+                .build();
+    }
+
+    private Effect<Event, State> onCreate(State s, Create c) {
+        if (s.status() != Status.NEW) {
+            if (s.spec().equals(c.spec())) {
+                return resumeIfIdle(s).thenRun(x -> c.replyTo().tell(StatusReply.ack()));
+            }
+            return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
+                    "session '" + sessionId + "' already exists with another spec")));
+        }
+        ModelRef initial;
+        try {
+            initial = Aggregation.initial(c.spec(), services);
+        } catch (RuntimeException e) {
+            return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
+                    "cannot create the initial model: " + e.getMessage())));
+        }
+        return Effect().persist(List.of(new Created(c.spec(), initial), new RoundStarted(1, 1)))
+                .thenRun(x -> {
+                    c.replyTo().tell(StatusReply.ack());
+                    dispatch(x);
+                });
+    }
+
+    /** After a restart the live attempt is gone: start the uncommitted round again as a new attempt. */
+    private EffectBuilder<Event, State> resumeIfIdle(State s) {
+        if (s.status() != Status.RUNNING || dispatched) {
+            return Effect().none();
+        }
+        ctx.getLog().info("session {} resumes round {} (attempt {})", sessionId, s.round(), s.attempt() + 1);
+        return Effect().persist(new RoundStarted(s.round(), s.attempt() + 1)).thenRun(this::dispatch);
+    }
+
+    private void dispatch(State s) {
+        results.clear();
+        aggregating = false;
+        dispatched = true;
+        attemptStarted = System.nanoTime();
+        TrainingAlgorithm algo = Algorithms.byName(s.spec().algorithm());
+        for (String d : s.spec().devices()) {
+            services.device(d).tell(new Device.TrainRound(
+                    algo.instruct(sessionId, s.spec(), s.round(), s.attempt(), s.global()), reports));
+        }
+        timers.startSingleTimer("round-timeout", new RoundTimedOut(s.round(), s.attempt()),
+                Duration.ofSeconds(s.spec().roundTimeoutSeconds()));
+    }
+
+    private Effect<Event, State> onReport(State s, Report c) {
+        DeviceResult r = c.result();
+        if (s.status() != Status.RUNNING || r.round() != s.round() || r.attempt() != s.attempt() || aggregating
+                || !s.spec().devices().contains(r.deviceId())) {
+            return Effect().none(); // a late answer of an abandoned attempt
+        }
+        results.put(r.deviceId(), r);
+        if (results.size() == s.spec().devices().size()) {
+            return aggregate(s);
+        }
+        return Effect().none();
+    }
+
+    private Effect<Event, State> onTimeout(State s, RoundTimedOut c) {
+        if (s.status() != Status.RUNNING || c.round() != s.round() || c.attempt() != s.attempt() || aggregating) {
+            return Effect().none();
+        }
+        for (String d : s.spec().devices()) {
+            results.putIfAbsent(d, new DeviceResult(d, s.round(), s.attempt(), 0, List.of(), 0, 0, 0, 0, 0,
+                    "no answer within " + s.spec().roundTimeoutSeconds() + " s"));
+        }
+        return aggregate(s);
+    }
+
+    private Effect<Event, State> aggregate(State s) {
+        timers.cancel("round-timeout");
+        List<DeviceResult> ok = results.values().stream().filter(DeviceResult::ok).toList();
+        if (ok.isEmpty()) {
+            String why = "round " + s.round() + " attempt " + s.attempt() + ": no device finished ("
+                    + failures().get(0) + ")";
+            if (s.attempt() >= MAX_ATTEMPTS) {
+                return Effect().persist(new Failed(why)).thenRun(x -> dispatched = false);
+            }
+            ctx.getLog().warn("session {}: {}; retrying", sessionId, why);
+            return Effect().persist(new RoundStarted(s.round(), s.attempt() + 1)).thenRun(this::dispatch);
+        }
+        aggregating = true;
+        int round = s.round();
+        int attempt = s.attempt();
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> Aggregation.run(s.spec(), ok, services),
+                        services.blockingExecutor()),
+                (out, err) -> err == null
+                        ? new Aggregated(round, attempt, out.global(), out.testAccuracy(), out.testLoss(), null)
+                        : new Aggregated(round, attempt, null, 0, 0, String.valueOf(err.getMessage())));
+        return Effect().none();
+    }
+
+    private List<String> failures() {
+        List<String> f = new ArrayList<>();
+        for (DeviceResult r : results.values()) {
+            if (!r.ok()) {
+                f.add(r.deviceId() + ": " + r.error());
+            }
+        }
+        return f;
+    }
+
+    private Effect<Event, State> onAggregated(State s, Aggregated c) {
+        if (s.status() != Status.RUNNING || c.round() != s.round() || c.attempt() != s.attempt()) {
+            return Effect().none();
+        }
+        aggregating = false;
+        if (c.error() != null) {
+            ctx.getLog().error("session {}: aggregation of round {} failed: {}", sessionId, c.round(), c.error());
+            return Effect().persist(new Failed("aggregation of round " + c.round() + " failed: " + c.error()))
+                    .thenRun(x -> dispatched = false);
+        }
+        List<DeviceResult> ok = results.values().stream().filter(DeviceResult::ok).toList();
+        long samples = ok.stream().mapToLong(DeviceResult::samples).sum();
+        double loss = ok.stream().mapToDouble(r -> r.loss() * r.samples()).sum() / samples;
+        double acc = ok.stream().mapToDouble(r -> r.trainAccuracy() * r.samples()).sum() / samples;
+        RoundMetrics m = new RoundMetrics(c.round(), c.attempt(), loss, acc, c.testAccuracy(), c.testLoss(),
+                (System.nanoTime() - attemptStarted) / 1e9,
+                ok.stream().mapToLong(DeviceResult::bytesUp).sum(),
+                ok.stream().mapToLong(DeviceResult::bytesDown).sum(), ok.size(), failures());
+        List<Event> events = new ArrayList<>();
+        events.add(new RoundCompleted(c.global(), m));
+        if (c.round() >= s.spec().rounds()) {
+            events.add(new Finished(c.testAccuracy()));
+        } else {
+            events.add(new RoundStarted(c.round() + 1, 1));
+        }
+        return Effect().persist(events).thenRun(x -> {
+            if (x.status() == Status.RUNNING) {
+                dispatch(x);
+            } else {
+                dispatched = false;
+            }
+        });
+    }
+
+    @Override
+    public EventHandler<State, Event> eventHandler() {
+        return newEventHandlerBuilder().forAnyState()
+                .onEvent(Created.class, (s, e) -> new State(sessionId, e.spec(), Status.RUNNING, 0, 0,
+                        e.initialModel(), List.of(), null))
+                .onEvent(RoundStarted.class, (s, e) -> s.with(Status.RUNNING, e.round(), e.attempt(), s.global(),
+                        s.history(), null))
+                .onEvent(RoundCompleted.class, (s, e) -> {
+                    List<RoundMetrics> h = new ArrayList<>(s.history());
+                    h.add(e.metrics());
+                    return s.with(s.status(), s.round(), s.attempt(), e.global(), h, null);
+                })
+                .onEvent(Finished.class, (s, e) -> s.with(Status.FINISHED, s.round(), s.attempt(), s.global(),
+                        s.history(), null))
+                .onEvent(Failed.class, (s, e) -> s.with(Status.FAILED, s.round(), s.attempt(), s.global(),
+                        s.history(), e.reason()))
+                .build();
+    }
+
+    @Override
+    public SignalHandler<State> signalHandler() {
+        return newSignalHandlerBuilder()
+                .onSignal(RecoveryCompleted.instance(), s -> {
+                    if (s.status() == Status.RUNNING) {
+                        ctx.getSelf().tell(new Wake());
+                    }
+                })
+                .build();
+    }
+}

@@ -1,0 +1,199 @@
+package ferry.ops;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import ferry.actors.device.DataPartition;
+import ferry.actors.device.Device;
+import ferry.actors.device.DeviceProfile;
+import ferry.actors.edge.EdgeServer;
+import ferry.actors.node.DatasetRegistry;
+import ferry.actors.node.FerryNode;
+import ferry.actors.session.RoundMetrics;
+import ferry.actors.session.SessionSpec;
+import ferry.actors.session.TrainingSession;
+import ferry.persistence.FerryConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+
+/**
+ * The main job: a one-node cluster on the embedded journal, edge servers and simulated devices holding
+ * Fashion-MNIST partitions, and one training session run to the end with a progress line per round, a summary
+ * and a JSON report. Started again after a crash (kill -9 included) it resumes the unfinished session from its
+ * last committed round.
+ */
+public final class SessionJob {
+    public static final Set<String> OPTIONS = Set.of("algorithm", "rounds", "devices", "edges",
+            "samples-per-device", "batch", "cut", "lr", "seed", "journal", "session", "report", "timeout");
+    static final Path LAST_SESSION = Path.of("run/last-session");
+
+    private SessionJob() {}
+
+    public static void run(Args a) {
+        String algorithm = a.str("algorithm", "splitfed");
+        int rounds = a.integer("rounds", 3, 1, 10_000);
+        int devices = a.integer("devices", 4, 1, 1000);
+        int edges = a.integer("edges", 2, 1, 100);
+        int perDevice = a.integer("samples-per-device", 5000, 10, 60_000);
+        int batch = a.integer("batch", 50, 1, 10_000);
+        long seed = a.integer("seed", 1, 0, Integer.MAX_VALUE);
+        float lr = (float) a.real("lr", 0.01);
+        FerryConfig.Journal journal = FerryConfig.Journal.parse(a.str("journal",
+                FerryConfig.Journal.fromEnvOrDefault().name()));
+        Path report = Path.of(a.str("report", "run/session-report.json"));
+        if ((long) devices * perDevice > 60_000) {
+            throw new Args.UsageException(devices + " devices x " + perDevice + " samples exceed Fashion-MNIST's "
+                    + "60000 training samples");
+        }
+        List<String> deviceIds = new ArrayList<>();
+        for (int i = 1; i <= devices; i++) {
+            deviceIds.add("dev-" + i);
+        }
+        SessionSpec spec = new SessionSpec(algorithm, "vgg5", DatasetRegistry.FASHION_MNIST, deviceIds, rounds,
+                a.integer("cut", 4, 1, 6), batch, 1, lr, seed, 0, a.integer("timeout", 600, 1, 86_400));
+        String sessionId = a.str("session", resumableOrNew());
+
+        Config config = FerryConfig.load(journal, ConfigFactory.empty());
+        System.out.printf("Ferry: one-node cluster, %s journal; %d edge(s), %d device(s) x %d Fashion-MNIST "
+                + "samples; %s session '%s', %d round(s)%n", journal.name().toLowerCase(), edges, devices, perDevice,
+                algorithm, sessionId, rounds);
+        long start = System.nanoTime();
+        try (FerryNode node = FerryNode.start("ferry", config, new DatasetRegistry())) {
+            var sys = node.system();
+            var svc = node.services();
+            Duration t = Duration.ofSeconds(60);
+            for (int e = 1; e <= edges; e++) {
+                String id = "edge-" + e;
+                await(Asks.ack(svc.edge(id),
+                        r -> new EdgeServer.Register("127.0.0.1", devices, r), t, sys.scheduler()), "register " + id);
+            }
+            for (int i = 0; i < devices; i++) {
+                String id = deviceIds.get(i);
+                DataPartition part = DataPartition.iid(DatasetRegistry.FASHION_MNIST, devices, i, seed,
+                        devices * perDevice);
+                await(Asks.ack(svc.device(id), r -> new Device.Register(DeviceProfile.DEFAULT, part, r),
+                        t, sys.scheduler()), "register " + id);
+                String edge = "edge-" + (i % edges + 1);
+                await(Asks.ack(svc.device(id), r -> new Device.AttachTo(edge, r), t,
+                        sys.scheduler()), "attach " + id + " to " + edge);
+            }
+            mark(sessionId, "running"); // so a crashed run is resumed by the next one
+            await(Asks.ack(svc.session(sessionId), r -> new TrainingSession.Create(spec, r), t,
+                    sys.scheduler()), "create session " + sessionId);
+
+            TrainingSession.State s = follow(node, sessionId, t);
+            mark(sessionId, s.status().name().toLowerCase());
+            double total = (System.nanoTime() - start) / 1e9;
+            summarize(s, total);
+            writeReport(report, s, journal, total);
+            if (s.status() != TrainingSession.Status.FINISHED) {
+                throw new IllegalStateException("session " + sessionId + " " + s.status() + ": " + s.failure());
+            }
+        }
+    }
+
+    /** Prints each newly committed round until the session ends. */
+    static TrainingSession.State follow(FerryNode node, String sessionId, Duration t) {
+        int printed = 0;
+        while (true) {
+            TrainingSession.State s = await(Asks.ask(node.services().session(sessionId),
+                    TrainingSession.Get::new, t, node.system().scheduler()), "read session");
+            for (; printed < s.history().size(); printed++) {
+                RoundMetrics m = s.history().get(printed);
+                System.out.printf("round %d/%d  loss %.4f  test-acc %.4f  time %.1fs  up %.1f MB  down %.1f MB"
+                                + "  devices %d%s%n", m.round(), s.spec().rounds(), m.trainLoss(), m.testAccuracy(),
+                        m.seconds(), m.bytesUp() / 1e6, m.bytesDown() / 1e6, m.participants(),
+                        m.failures().isEmpty() ? "" : "  left out: " + m.failures());
+            }
+            if (s.status() == TrainingSession.Status.FINISHED || s.status() == TrainingSession.Status.FAILED) {
+                return s;
+            }
+            sleep(500);
+        }
+    }
+
+    static void summarize(TrainingSession.State s, double seconds) {
+        if (s.status() == TrainingSession.Status.FAILED) {
+            System.out.println("session " + s.sessionId() + " FAILED: " + s.failure());
+            return;
+        }
+        double acc = s.history().isEmpty() ? 0 : s.history().get(s.history().size() - 1).testAccuracy();
+        long up = s.history().stream().mapToLong(RoundMetrics::bytesUp).sum();
+        long down = s.history().stream().mapToLong(RoundMetrics::bytesDown).sum();
+        System.out.printf("done: session %s, %d round(s), final test accuracy %.4f, %.1f MB up, %.1f MB down, "
+                + "%.1fs in this run%n", s.sessionId(), s.history().size(), acc, up / 1e6, down / 1e6, seconds);
+    }
+
+    static void writeReport(Path file, TrainingSession.State s, FerryConfig.Journal journal, double seconds) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("job", "session");
+        out.put("finished", Instant.now().toString());
+        out.put("session", s.sessionId());
+        out.put("status", s.status().name());
+        out.put("journal", journal.name().toLowerCase());
+        out.put("spec", s.spec());
+        out.put("global_model", s.global());
+        out.put("rounds", s.history());
+        out.put("seconds_this_run", seconds);
+        Json.write(file, out);
+        System.out.println("report written to " + file.toAbsolutePath());
+    }
+
+    /** The last session this machine ran, if it did not finish; otherwise a new id. */
+    static String resumableOrNew() {
+        try {
+            if (Files.exists(LAST_SESSION)) {
+                String[] last = Files.readString(LAST_SESSION).trim().split(" ");
+                if (last.length == 2 && last[1].equals("running")) {
+                    System.out.println("resuming unfinished session '" + last[0] + "'");
+                    return last[0];
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return "s-" + Instant.now().toString().replaceAll("[^0-9]", "").substring(0, 14);
+    }
+
+    static void mark(String sessionId, String status) {
+        try {
+            Files.createDirectories(LAST_SESSION.getParent());
+            Files.writeString(LAST_SESSION, sessionId + " " + status + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static <T> T await(CompletionStage<T> f, String what) {
+        try {
+            return f.toCompletableFuture().get(120, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(what + " failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(what + ": no answer within 120 s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(what + " interrupted", e);
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
