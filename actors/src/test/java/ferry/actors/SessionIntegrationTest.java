@@ -62,6 +62,11 @@ class SessionIntegrationTest {
         }
     }
 
+    static void create(FerryNode node, String id, SessionSpec spec) throws Exception {
+        Asks.ack(node.services().session(id), r -> new TrainingSession.Create(spec, r), T, node.system().scheduler())
+                .toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+
     static TrainingSession.State get(FerryNode node, String id) throws Exception {
         return Asks.<TrainingSession.Command, TrainingSession.State>ask(node.services().session(id),
                 TrainingSession.Get::new, T, node.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -111,8 +116,7 @@ class SessionIntegrationTest {
         try (TestBackend backend = TestBackend.open(journal, tmp);
              FerryNode node = FerryNode.start("it", nodeConfig(backend), EntityTestSupport.DATASETS)) {
             setUp(node, 2, 500);
-            Asks.ack(node.services().session("s1"), r -> new TrainingSession.Create(spec("splitfed", 2, 2), r), T,
-                    node.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            create(node, "s1", spec("splitfed", 2, 2));
             TrainingSession.State s = awaitEnd(node, "s1");
             assertEquals(TrainingSession.Status.FINISHED, s.status(), s.failure());
             assertEquals(2, s.history().size());
@@ -136,8 +140,7 @@ class SessionIntegrationTest {
             String firstGlobal;
             try (FerryNode a = FerryNode.start("it", nodeConfig(backend), EntityTestSupport.DATASETS)) {
                 setUp(a, 2, 400);
-                Asks.ack(a.services().session("s2"), r -> new TrainingSession.Create(spec("splitfed", 2, 4), r), T,
-                        a.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+                create(a, "s2", spec("splitfed", 2, 4));
                 TrainingSession.State s;
                 do {
                     Thread.sleep(100);
@@ -170,8 +173,7 @@ class SessionIntegrationTest {
         try (TestBackend backend = TestBackend.open(journal, tmp);
              FerryNode node = FerryNode.start("it", nodeConfig(backend), EntityTestSupport.DATASETS)) {
             setUp(node, 2, 500);
-            Asks.ack(node.services().session("f1"), r -> new TrainingSession.Create(spec("fedavg", 2, 1), r), T,
-                    node.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            create(node, "f1", spec("fedavg", 2, 1));
             TrainingSession.State s = awaitEnd(node, "f1");
             assertEquals(TrainingSession.Status.FINISHED, s.status(), s.failure());
             assertEquals(0, s.history().get(0).bytesUp(), "FedAvg sends weights, not activations");

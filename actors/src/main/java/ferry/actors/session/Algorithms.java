@@ -6,32 +6,25 @@ import java.util.Map;
 
 /** The algorithms a session can run, by name. */
 public final class Algorithms {
-    /** Devices train the whole model on their own data; the session averages (McMahan et al.). */
-    public static final TrainingAlgorithm FEDAVG = new TrainingAlgorithm() {
-        public String name() {
-            return "fedavg";
-        }
-
+    /**
+     * An algorithm whose participants all train the same way every round: the whole model locally, or split at
+     * the session's cut with their edge.
+     */
+    record FixedPlacement(String name, boolean offloaded) implements TrainingAlgorithm {
         public RoundInstruction instruct(String sessionId, SessionSpec s, int round, int attempt, ModelRef global) {
-            return new RoundInstruction(sessionId, round, attempt, false, s.model(), s.dataset(), s.cut(),
+            return new RoundInstruction(sessionId, round, attempt, offloaded, s.model(), s.dataset(), s.cut(),
                     s.batchSize(), s.localEpochs(), s.learningRate(), s.seed(), global);
         }
-    };
+    }
+
+    /** Devices train the whole model on their own data; the session averages (McMahan et al.). */
+    public static final TrainingAlgorithm FEDAVG = new FixedPlacement("fedavg", false);
 
     /**
      * SplitFed / FedFly-style offloading: each device trains the layers before the cut and its edge the rest,
      * one batch at a time; at round end client and server halves are averaged, weighted by samples.
      */
-    public static final TrainingAlgorithm SPLITFED = new TrainingAlgorithm() {
-        public String name() {
-            return "splitfed";
-        }
-
-        public RoundInstruction instruct(String sessionId, SessionSpec s, int round, int attempt, ModelRef global) {
-            return new RoundInstruction(sessionId, round, attempt, true, s.model(), s.dataset(), s.cut(),
-                    s.batchSize(), s.localEpochs(), s.learningRate(), s.seed(), global);
-        }
-    };
+    public static final TrainingAlgorithm SPLITFED = new FixedPlacement("splitfed", true);
 
     private static final Map<String, TrainingAlgorithm> ALL = Map.of(FEDAVG.name(), FEDAVG, SPLITFED.name(),
             SPLITFED);
