@@ -74,7 +74,7 @@ final class ActorStepBench {
             for (int r = 0; r <= rounds; r++) {
                 int round = r + 1;
                 DeviceResult res = get(Asks.ask(svc.device("dev-1"), reply -> new Device.TrainRound(
-                        Algorithms.SPLITFED.instruct("bench", spec, round, 1, global), reply),
+                        Algorithms.SPLITFED.instruct("bench", spec, "dev-1", round, 1, global), reply),
                         Duration.ofMinutes(10), sch));
                 if (!res.ok()) {
                     throw new IllegalStateException("actor round failed: " + res.error());

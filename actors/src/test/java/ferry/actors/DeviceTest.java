@@ -69,15 +69,15 @@ class DeviceTest {
                 20, 1, 0.01f, 1, 0, 60);
         ModelRef global = new ModelRef("a".repeat(64), 1);
         TestProbe<DeviceResult> probe = kit.createTestProbe();
-        device.runCommand(new Device.TrainRound(Algorithms.SPLITFED.instruct("s", spec, 1, 1, global),
+        device.runCommand(new Device.TrainRound(Algorithms.SPLITFED.instruct("s", spec, "d", 1, 1, global),
                 probe.ref()));
         assertTrue(probe.receiveMessage().error().contains("not registered"));
         device.<StatusReply<Done>>runCommand(x -> new Device.Register(DeviceProfile.DEFAULT, part, x));
-        device.runCommand(new Device.TrainRound(Algorithms.SPLITFED.instruct("s", spec, 1, 1, global),
+        device.runCommand(new Device.TrainRound(Algorithms.SPLITFED.instruct("s", spec, "d", 1, 1, global),
                 probe.ref()));
         assertTrue(probe.receiveMessage().error().contains("attached to no edge"));
         // FedAvg needs no edge, but an unknown model ref is refused with a message, and nothing crashes
-        device.runCommand(new Device.TrainRound(Algorithms.FEDAVG.instruct("s", spec, 1, 1, global), probe.ref()));
+        device.runCommand(new Device.TrainRound(Algorithms.FEDAVG.instruct("s", spec, "d", 1, 1, global), probe.ref()));
         DeviceResult r = probe.receiveMessage();
         assertFalse(r.ok());
         assertTrue(r.error().contains("cannot start round 1"), r.error());
@@ -95,7 +95,7 @@ class DeviceTest {
             global = ModelBlobs.putWeights(support.services.blobs(), start);
         }
         TestProbe<DeviceResult> probe = kit.createTestProbe();
-        device.runCommand(new Device.TrainRound(Algorithms.FEDAVG.instruct("s", spec, 1, 1, global), probe.ref()));
+        device.runCommand(new Device.TrainRound(Algorithms.FEDAVG.instruct("s", spec, "d", 1, 1, global), probe.ref()));
         DeviceResult r = probe.receiveMessage(Duration.ofSeconds(60));
         assertTrue(r.ok(), r.error());
         assertEquals(100, r.samples(), "a quarter of the 400-sample pool");

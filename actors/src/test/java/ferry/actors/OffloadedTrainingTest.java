@@ -47,7 +47,7 @@ class OffloadedTrainingTest {
         support = new EntityTestSupport(tmp);
         kit = ActorTestKit.create(support.config);
         ot = EventSourcedBehaviorTestKit.create(kit.system(),
-                OffloadedTraining.create(OffloadedTraining.entityId("s", "d"), support.services));
+                OffloadedTraining.create(OffloadedTraining.entityId("s", "d", "edge-1"), support.services));
         try (MonolithicModel m = new MonolithicModel(spec.modelSpec(), 3, SgdConfig.DEFAULT)) {
             globalWeights = m.weights();
             global = ModelBlobs.putWeights(support.services.blobs(), globalWeights);
@@ -61,7 +61,7 @@ class OffloadedTrainingTest {
     }
 
     RoundInstruction round(int r, int attempt) {
-        return Algorithms.SPLITFED.instruct("s", spec, r, attempt, global);
+        return Algorithms.SPLITFED.instruct("s", spec, "d", r, attempt, global);
     }
 
     Batch batch(int k) {
@@ -136,7 +136,7 @@ class OffloadedTrainingTest {
     @Test
     void anUnknownModelRefIsRefusedClearly() {
         ModelRef missing = new ModelRef("0".repeat(64), 10);
-        RoundInstruction ins = Algorithms.SPLITFED.instruct("s", spec, 1, 1, missing);
+        RoundInstruction ins = Algorithms.SPLITFED.instruct("s", spec, "d", 1, 1, missing);
         var r = ot.<StatusReply<Done>>runCommand(x -> new OffloadedTraining.BeginRound(ins, "edge-1", x));
         assertTrue(r.reply().isError());
         assertTrue(r.reply().getError().getMessage().contains("round 1"), r.reply().getError().getMessage());

@@ -128,7 +128,7 @@ class SessionIntegrationTest {
             assertEquals(List.of("Created", "RoundStarted", "RoundCompleted", "RoundStarted", "RoundCompleted",
                     "Finished"), journal(node, "TrainingSession|s1"));
             assertEquals(List.of("RoundBegun", "RoundFinished", "RoundBegun", "RoundFinished"),
-                    journal(node, "OffloadedTraining|" + OffloadedTraining.entityId("s1", "dev-2")));
+                    journal(node, "OffloadedTraining|" + OffloadedTraining.entityId("s1", "dev-2", "edge-2")));
             assertEquals(List.of("Registered", "AttachedTo"), journal(node, "Device|dev-1"));
         }
     }

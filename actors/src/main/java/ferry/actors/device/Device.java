@@ -6,6 +6,8 @@ import ferry.actors.node.DatasetRegistry;
 import ferry.actors.node.FerryServices;
 import ferry.actors.node.ModelBlobs;
 import ferry.actors.session.DeviceResult;
+import ferry.actors.session.MigrationMode;
+import ferry.actors.session.MoveRecord;
 import ferry.actors.session.RoundInstruction;
 import ferry.persistence.CborSerializable;
 import ferry.persistence.ModelRef;
@@ -54,6 +56,13 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     public record TrainRound(RoundInstruction instruction, ActorRef<DeviceResult> replyTo) implements Command {}
 
+    /**
+     * A mobility event: move to another edge. Mid-round, the edge-side state follows (FedFly) or is lost and the
+     * round restarts there (baseline), as the round's instruction says. A refused move (unknown, full or dead
+     * edge) is answered with an error and the device keeps training where it is.
+     */
+    public record MoveTo(String edgeId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
     public record Get(ActorRef<State> replyTo) implements Command {}
 
     record EdgeAnswered(String edgeId, boolean accepted, String reason, ActorRef<StatusReply<Done>> replyTo)
@@ -68,11 +77,20 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     record ServerFinished(int round, int attempt, ModelRef serverWeights, String failure) implements Command {}
 
+    record MoveAdmitted(String toEdge, boolean accepted, String reason) implements Command {}
+
+    record HandedOff(int round, int attempt, OffloadedTraining.Handoff handoff, String failure) implements Command {}
+
+    record TookOver(int round, int attempt, OffloadedTraining.Resume resume, String failure) implements Command {}
+
     public sealed interface Event extends CborSerializable {}
 
     public record Registered(DeviceProfile profile, DataPartition data) implements Event {}
 
     public record AttachedTo(String edgeId) implements Event {}
+
+    /** The batch log: batch {@code cursor} of a round's attempt was trained on both halves (edge null: locally). */
+    public record BatchDone(String sessionId, int round, int attempt, long cursor, String edgeId) implements Event {}
 
     public record State(String deviceId, DeviceProfile profile, DataPartition data, String edgeId)
             implements CborSerializable {
@@ -96,8 +114,18 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         long samples;
         long bytesUp;
         long bytesDown;
-        /** Size of the batch whose gradient is awaited. */
+        /** Size of the batch whose gradient is awaited, its cursor (-1: none) and when it was sent. */
         int inFlight;
+        long awaiting = -1;
+        long sentAt;
+        final java.util.List<Double> stepMillis = new java.util.ArrayList<>();
+        /** The edge serving this round now; changes when the device moves. */
+        String edge;
+        final java.util.ArrayDeque<ferry.actors.session.MobilityEvent> script;
+        Move move;
+        /** The old edge's answer to the step in hand, kept while a move is decided. */
+        StepAnswered held;
+        final java.util.List<MoveRecord> moves = new java.util.ArrayList<>();
         /** The trained client half, stored while the edge stores its half. */
         ModelRef clientWeights;
 
@@ -108,6 +136,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             this.plan = new BatchPlan(indices, ins.batchSize(), ins.seed() * 7919 + ins.round());
             this.total = (long) plan.batchesPerEpoch() * ins.localEpochs();
             this.partitionSize = indices.length;
+            this.script = new java.util.ArrayDeque<>(ins.moves());
         }
 
         boolean is(int round, int attempt) {
@@ -118,6 +147,24 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             lossSum += loss * n;
             correct += right;
             samples += n;
+        }
+    }
+
+    /** A move in progress. */
+    private static final class Move {
+        final String from;
+        final String to;
+        final long atBatch;
+        final long started = System.nanoTime();
+        final ActorRef<StatusReply<Done>> replyTo;
+        long bytes;
+        boolean done;
+
+        Move(String from, String to, long atBatch, ActorRef<StatusReply<Done>> replyTo) {
+            this.from = from;
+            this.to = to;
+            this.atBatch = atBatch;
+            this.replyTo = replyTo;
         }
     }
 
@@ -159,6 +206,10 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 .onCommand(NextBatch.class, this::onNextBatch)
                 .onCommand(StepAnswered.class, this::onStepAnswered)
                 .onCommand(ServerFinished.class, this::onServerFinished)
+                .onCommand(MoveTo.class, this::onMoveTo)
+                .onCommand(MoveAdmitted.class, this::onMoveAdmitted)
+                .onCommand(HandedOff.class, this::onHandedOff)
+                .onCommand(TookOver.class, this::onTookOver)
                 .onCommand(Get.class, (s, c) -> Effect().none().thenRun(x -> c.replyTo().tell(x)))
                 .build();
     }
@@ -177,7 +228,13 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         if (!c.accepted()) {
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(c.reason())));
         }
-        return Effect().persist(new AttachedTo(c.edgeId())).thenRun(x -> c.replyTo().tell(StatusReply.ack()));
+        String old = s.edgeId();
+        return Effect().persist(new AttachedTo(c.edgeId())).thenRun(x -> {
+            if (old != null && !old.equals(c.edgeId())) {
+                detachFrom(old);
+            }
+            c.replyTo().tell(StatusReply.ack());
+        });
     }
 
     private Effect<Event, State> onTrainRound(State s, TrainRound c) {
@@ -205,15 +262,22 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return Effect().none().thenRun(x -> c.replyTo().tell(failed));
         }
         if (ins.offloaded()) {
-            ctx.ask(StatusReply.class, services.offloaded(ins.sessionId(), deviceId), services.askTimeout(),
-                    r -> new OffloadedTraining.BeginRound(ins, s.edgeId(), castReply(r)),
-                    (reply, failure) -> new OffloadBegun(ins.round(), ins.attempt(),
-                            failure != null ? "edge did not answer: " + failure.getMessage()
-                                    : reply.isError() ? reply.getError().getMessage() : null));
+            run.edge = s.edgeId();
+            beginOnEdge(run);
         } else {
             ctx.getSelf().tell(new NextBatch(ins.round(), ins.attempt()));
         }
         return Effect().none();
+    }
+
+    /** Asks the run's current edge to start the round from the global model. */
+    private void beginOnEdge(Run r) {
+        RoundInstruction ins = r.ins;
+        ctx.ask(StatusReply.class, services.offloaded(ins.sessionId(), deviceId, r.edge), services.askTimeout(),
+                ref -> new OffloadedTraining.BeginRound(ins, r.edge, castReply(ref)),
+                (reply, failure) -> new OffloadBegun(ins.round(), ins.attempt(),
+                        failure != null ? "edge did not answer: " + failure.getMessage()
+                                : reply.isError() ? reply.getError().getMessage() : null));
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -253,6 +317,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return Effect().none();
         }
         Run r = run;
+        if (r.move != null || r.awaiting >= 0) {
+            return Effect().none(); // a move is under way (or a step in flight): it resumes the loop itself
+        }
         if (r.cursor >= r.total) {
             return finishRound(r);
         }
@@ -261,20 +328,27 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             if (!r.ins.offloaded()) {
                 StepResult res = ((MonolithicModel) model).step(b);
                 r.add(res.loss(), res.correct(), b.size());
-                r.cursor++;
-                ctx.getSelf().tell(new NextBatch(c.round(), c.attempt()));
-                return Effect().none();
+                return batchDone(r, null, true, null);
             }
+            r.sentAt = System.nanoTime();
             byte[] act = TensorCodec.encode(((ClientHalf) model).forward(b));
             r.bytesUp += act.length + 4L * b.size();
             r.inFlight = b.size();
             long cursor = r.cursor;
-            ctx.ask(OffloadedTraining.StepReply.class, services.offloaded(r.ins.sessionId(), deviceId),
+            r.awaiting = cursor;
+            ctx.ask(OffloadedTraining.StepReply.class, services.offloaded(r.ins.sessionId(), deviceId, r.edge),
                     services.askTimeout(),
                     ref -> new OffloadedTraining.Step(c.round(), c.attempt(), cursor, act, b.labels(), ref),
                     (reply, failure) -> new StepAnswered(c.round(), c.attempt(), reply,
                             failure == null ? null : "edge did not answer step " + cursor + ": "
                                     + failure.getMessage()));
+            while (!r.script.isEmpty() && r.script.peek().atBatch() < cursor) {
+                r.script.poll(); // a scripted move for a batch already passed (e.g. after a restart)
+            }
+            if (!r.script.isEmpty() && r.script.peek().atBatch() == cursor) {
+                // A scripted move happens while this batch is at the edge, as a real device leaves mid-step.
+                startMove(r, r.script.poll().toEdge(), null);
+            }
             return Effect().none();
         } catch (RuntimeException e) {
             return fail("training step " + r.cursor + " failed: " + e.getMessage());
@@ -285,6 +359,10 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         if (run == null || !run.is(c.round(), c.attempt())) {
             return Effect().none();
         }
+        if (run.move != null) {
+            run.held = c; // decided by the move: dropped if it goes ahead (the new edge delivers it), used if not
+            return Effect().none();
+        }
         if (c.failure() != null) {
             return fail(c.failure());
         }
@@ -292,16 +370,210 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         if (!reply.ok()) {
             return fail("edge refused step " + reply.cursor() + ": " + reply.error());
         }
-        try {
-            ((ClientHalf) model).backward(TensorCodec.decode(reply.gradient()));
-        } catch (RuntimeException e) {
-            return fail("bad cut-layer gradient for step " + reply.cursor() + ": " + e.getMessage());
+        if (reply.cursor() != run.awaiting) {
+            return Effect().none();
         }
-        run.bytesDown += reply.gradient().length;
-        run.add(reply.loss(), reply.correct(), run.inFlight);
-        run.cursor++;
-        ctx.getSelf().tell(new NextBatch(c.round(), c.attempt()));
+        run.stepMillis.add((System.nanoTime() - run.sentAt) / 1e6);
+        return applyGradient(run, reply.gradient(), reply.loss(), reply.correct(), true, null);
+    }
+
+    /**
+     * Client backward for the step in hand with the gradient the edge returned, then the batch log;
+     * {@code first} is an event to persist with it (the re-attachment after a move), or null.
+     */
+    private Effect<Event, State> applyGradient(Run r, byte[] gradient, float loss, int correct,
+                                               boolean trainedHere, Event first) {
+        try {
+            ((ClientHalf) model).backward(TensorCodec.decode(gradient));
+        } catch (RuntimeException e) {
+            return fail("bad cut-layer gradient for step " + r.awaiting + ": " + e.getMessage());
+        }
+        r.bytesDown += gradient.length;
+        r.add(loss, correct, r.inFlight);
+        return batchDone(r, r.edge, trainedHere, first);
+    }
+
+    /**
+     * Logs the batch as trained (the journal is the per-device batch log), then goes on to the next one.
+     * {@code trainedHere} is false for a step the old edge trained and the new one only delivered.
+     */
+    private Effect<Event, State> batchDone(Run r, String edge, boolean trainedHere, Event first) {
+        long cursor = r.cursor;
+        r.cursor++;
+        r.awaiting = -1;
+        Move m = lastOpenMove;
+        if (m != null && !m.done && trainedHere && edge != null && edge.equals(m.to)) {
+            m.done = true;
+            lastOpenMove = null;
+            int i = r.moves.size() - 1;
+            MoveRecord rec = r.moves.get(i);
+            r.moves.set(i, new MoveRecord(rec.fromEdge(), rec.toEdge(), rec.atBatch(), rec.mode(),
+                    (System.nanoTime() - m.started) / 1e6, rec.bytesMoved(), null));
+        }
+        BatchDone done = new BatchDone(r.ins.sessionId(), r.ins.round(), r.ins.attempt(), cursor, edge);
+        return Effect().persist(first == null ? List.of(done) : List.of(first, done))
+                .thenRun(x -> ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt())));
+    }
+
+    /** The latest completed move, until its first batch on the new edge is done. */
+    private Move lastOpenMove;
+
+    private Effect<Event, State> onMoveTo(State s, MoveTo c) {
+        if (!s.registered()) {
+            return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
+                    "device '" + deviceId + "' is not registered")));
+        }
+        if (run != null && run.ins.offloaded()) {
+            if (run.move != null) {
+                return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
+                        "device '" + deviceId + "' is already moving to '" + run.move.to + "'")));
+            }
+            if (c.edgeId().equals(run.edge)) {
+                return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.ack()));
+            }
+            startMove(run, c.edgeId(), c.replyTo());
+            return Effect().none();
+        }
+        // Not training on an edge: a move is a plain re-attachment.
+        ctx.getSelf().tell(new AttachTo(c.edgeId(), c.replyTo()));
         return Effect().none();
+    }
+
+    /** Asks the target edge to admit the device; training pauses (the step in hand completes on the old edge). */
+    private void startMove(Run r, String toEdge, ActorRef<StatusReply<Done>> replyTo) {
+        r.move = new Move(r.edge, toEdge, r.awaiting >= 0 ? r.awaiting : r.cursor, replyTo);
+        ctx.ask(EdgeServer.AttachReply.class, services.edge(toEdge), services.askTimeout(),
+                ref -> new EdgeServer.Attach(deviceId, ref),
+                (reply, failure) -> reply != null ? new MoveAdmitted(toEdge, reply.accepted(), reply.reason())
+                        : new MoveAdmitted(toEdge, false, "edge '" + toEdge + "' did not answer: "
+                                + failure.getMessage()));
+    }
+
+    private Effect<Event, State> onMoveAdmitted(State s, MoveAdmitted c) {
+        Run r = run;
+        if (r == null || r.move == null || !r.move.to.equals(c.toEdge())) {
+            return Effect().none();
+        }
+        Move m = r.move;
+        if (!c.accepted()) {
+            return moveRefused(r, "move to '" + c.toEdge() + "' refused: " + c.reason());
+        }
+        if (r.ins.migration() == MigrationMode.RESTART) {
+            return restartOn(r, m);
+        }
+        ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, m.from), services.askTimeout(),
+                ref -> new OffloadedTraining.HandOff(r.ins.round(), r.ins.attempt(), m.to, castReply(ref)),
+                (reply, failure) -> failure != null
+                        ? new HandedOff(r.ins.round(), r.ins.attempt(), null, "edge '" + m.from
+                                + "' did not answer the hand-off: " + failure.getMessage())
+                        : reply.isError()
+                                ? new HandedOff(r.ins.round(), r.ins.attempt(), null, reply.getError().getMessage())
+                                : new HandedOff(r.ins.round(), r.ins.attempt(),
+                                        (OffloadedTraining.Handoff) reply.getValue(), null));
+        return Effect().none();
+    }
+
+    /** The device stays on its edge and goes on training; the requester learns why. */
+    private Effect<Event, State> moveRefused(Run r, String why) {
+        Move m = r.move;
+        r.move = null;
+        r.moves.add(new MoveRecord(m.from, m.to, m.atBatch, r.ins.migration(), 0, 0, why));
+        ctx.getLog().warn("{}: {}", deviceId, why);
+        if (m.replyTo != null) {
+            m.replyTo.tell(StatusReply.error(why));
+        }
+        StepAnswered held = r.held;
+        r.held = null;
+        if (held != null) {
+            ctx.getSelf().tell(held); // the old edge's answer to the step in hand, kept while deciding
+        } else if (r.awaiting < 0) {
+            ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt()));
+        } // else: the answer is still on its way and is handled as usual
+        return Effect().none();
+    }
+
+    /** The baseline: the new edge starts the round from the global model; the device redoes its batches. */
+    private Effect<Event, State> restartOn(Run r, Move m) {
+        try {
+            prepareModel(r.ins);
+        } catch (RuntimeException e) {
+            return fail("cannot restart the round on '" + m.to + "': " + e.getMessage());
+        }
+        r.cursor = 0;
+        r.awaiting = -1;
+        r.lossSum = 0;
+        r.correct = 0;
+        r.samples = 0;
+        r.edge = m.to;
+        r.move = null;
+        r.held = null;
+        r.moves.add(new MoveRecord(m.from, m.to, m.atBatch, MigrationMode.RESTART, 0, 0, null));
+        lastOpenMove = m;
+        detachFrom(m.from);
+        return Effect().persist(new AttachedTo(m.to)).thenRun(x -> {
+            if (m.replyTo != null) {
+                m.replyTo.tell(StatusReply.ack());
+            }
+            beginOnEdge(r);
+        });
+    }
+
+    private Effect<Event, State> onHandedOff(State s, HandedOff c) {
+        Run r = run;
+        if (r == null || !r.is(c.round(), c.attempt()) || r.move == null) {
+            return Effect().none();
+        }
+        Move m = r.move;
+        if (c.failure() != null) {
+            // The old edge could not hand its state off (it may be dead): fall back to the baseline on the new one.
+            ctx.getLog().warn("{}: hand-off from '{}' failed ({}); restarting the round on '{}'", deviceId, m.from,
+                    c.failure(), m.to);
+            return restartOn(r, m);
+        }
+        m.bytes = c.handoff().bytes();
+        ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, m.to), services.askTimeout(),
+                ref -> new OffloadedTraining.TakeOver(r.ins, m.from, c.handoff(), castReply(ref)),
+                (reply, failure) -> failure != null
+                        ? new TookOver(r.ins.round(), r.ins.attempt(), null, "edge '" + m.to
+                                + "' did not answer the take-over: " + failure.getMessage())
+                        : reply.isError()
+                                ? new TookOver(r.ins.round(), r.ins.attempt(), null, reply.getError().getMessage())
+                                : new TookOver(r.ins.round(), r.ins.attempt(),
+                                        (OffloadedTraining.Resume) reply.getValue(), null));
+        return Effect().none();
+    }
+
+    private Effect<Event, State> onTookOver(State s, TookOver c) {
+        Run r = run;
+        if (r == null || !r.is(c.round(), c.attempt()) || r.move == null) {
+            return Effect().none();
+        }
+        Move m = r.move;
+        if (c.failure() != null) {
+            return fail("take-over on '" + m.to + "' failed: " + c.failure());
+        }
+        r.edge = m.to;
+        r.move = null;
+        r.held = null; // the new edge delivers the same gradient
+        r.moves.add(new MoveRecord(m.from, m.to, m.atBatch, MigrationMode.FEDFLY, 0, m.bytes, null));
+        lastOpenMove = m;
+        detachFrom(m.from);
+        OffloadedTraining.Resume resume = c.resume();
+        if (m.replyTo != null) {
+            m.replyTo.tell(StatusReply.ack());
+        }
+        if (r.awaiting >= 0 && resume.lastCursor() == r.awaiting) {
+            // The old edge finished the step in hand as the device left; the new edge delivers its gradient.
+            return applyGradient(r, resume.gradient(), resume.loss(), resume.correct(), false,
+                    new AttachedTo(m.to));
+        }
+        r.awaiting = -1;
+        return Effect().persist(new AttachedTo(m.to))
+                .thenRun(x -> ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt())));
+    }
+
+    private void detachFrom(String edgeId) {
+        services.edge(edgeId).tell(new EdgeServer.Detach(deviceId, ctx.getSystem().ignoreRef()));
     }
 
     private Effect<Event, State> finishRound(Run r) {
@@ -315,7 +587,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return reply(r, List.of(mine));
         }
         r.clientWeights = mine;
-        ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId), services.askTimeout(),
+        ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, r.edge), services.askTimeout(),
                 ref -> new OffloadedTraining.FinishRound(r.ins.round(), r.ins.attempt(), castReply(ref)),
                 (reply, failure) -> failure != null
                         ? new ServerFinished(r.ins.round(), r.ins.attempt(), null, "edge did not answer: "
@@ -341,9 +613,17 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     private Effect<Event, State> reply(Run r, List<ModelRef> parts) {
         DeviceResult res = new DeviceResult(deviceId, r.ins.round(), r.ins.attempt(), r.partitionSize, parts,
                 r.samples == 0 ? 0 : r.lossSum / r.samples, r.samples == 0 ? 0 : (double) r.correct / r.samples,
-                r.bytesUp, r.bytesDown, (System.nanoTime() - r.started) / 1e9, null);
+                r.bytesUp, r.bytesDown, (System.nanoTime() - r.started) / 1e9, median(r.stepMillis), r.moves, null);
         run = null;
         return Effect().none().thenRun(x -> r.replyTo.tell(res));
+    }
+
+    static double median(java.util.List<Double> xs) {
+        if (xs.isEmpty()) {
+            return 0;
+        }
+        double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a[a.length / 2];
     }
 
     private Effect<Event, State> fail(String why) {
@@ -359,6 +639,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(Registered.class, (s, e) -> new State(deviceId, e.profile(), e.data(), s.edgeId()))
                 .onEvent(AttachedTo.class, (s, e) -> new State(deviceId, s.profile(), s.data(), e.edgeId()))
+                .onEvent(BatchDone.class, (s, e) -> s)
                 .build();
     }
 

@@ -40,8 +40,17 @@ public final class OffloadedTraining
         extends EventSourcedBehavior<OffloadedTraining.Command, OffloadedTraining.Event, OffloadedTraining.State> {
     public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "OffloadedTraining");
 
-    public static String entityId(String sessionId, String deviceId) {
-        return sessionId + "~" + deviceId;
+    /**
+     * One entity per (session, device, edge): a device that moves gets a new entity on its new edge, which takes
+     * over the old one's state. The edge is the shard, so an edge's entities live where the edge is.
+     */
+    public static String entityId(String sessionId, String deviceId, String edgeId) {
+        return sessionId + "~" + deviceId + "~" + edgeId;
+    }
+
+    /** The shard of an entity: its edge. */
+    public static String edgeOf(String entityId) {
+        return entityId.substring(entityId.lastIndexOf('~') + 1);
     }
 
     public sealed interface Command extends CborSerializable {}
@@ -58,6 +67,25 @@ public final class OffloadedTraining
     public record FinishRound(int round, int attempt, ActorRef<StatusReply<ModelRef>> replyTo) implements Command {}
 
     public record Get(ActorRef<State> replyTo) implements Command {}
+
+    /**
+     * FedFly hand-off, source side: after the step in hand, the server half's whole state (weights, momentum,
+     * cursor) and the last cut-layer gradient go to the blob store, the hand-off is persisted, and this edge
+     * stops serving the device.
+     */
+    public record HandOff(int round, int attempt, String toEdge, ActorRef<StatusReply<Handoff>> replyTo)
+            implements Command {}
+
+    /** FedFly hand-off, target side: take over a handed-off state and answer with the pending gradient. */
+    public record TakeOver(RoundInstruction instruction, String fromEdge, Handoff handoff,
+                           ActorRef<StatusReply<Resume>> replyTo) implements Command {}
+
+    /** What moves between edges: refs to the server half's state and the last gradient, and its cursor. */
+    public record Handoff(ModelRef state, ModelRef lastGradient, long lastCursor, float lastLoss, int lastCorrect,
+                          long bytes) implements CborSerializable {}
+
+    /** What the new edge tells the device: the last step it has a gradient for, that gradient and its loss. */
+    public record Resume(long lastCursor, byte[] gradient, float loss, int correct) implements CborSerializable {}
 
     /** The answer to a step: the cut-layer gradient as tensor bytes, or an error saying what was wrong. */
     public record StepReply(long cursor, byte[] gradient, float loss, int correct, String error)
@@ -78,6 +106,10 @@ public final class OffloadedTraining
 
     public record RoundFinished(int round, int attempt, long steps, ModelRef serverWeights) implements Event {}
 
+    public record HandedOff(int round, int attempt, String toEdge, Handoff handoff) implements Event {}
+
+    public record TookOver(RoundInstruction instruction, String fromEdge, Handoff handoff) implements Event {}
+
     public record State(String id, int round, int attempt, boolean inRound, String edgeId, String model,
                         String dataset, int cut, float learningRate, long seed, ModelRef global,
                         ModelRef lastServerWeights, long roundsFinished) implements CborSerializable {}
@@ -91,6 +123,11 @@ public final class OffloadedTraining
     private long expectedCursor;
     private int liveRound = -1;
     private int liveAttempt = -1;
+    /** The last step's gradient, kept so a hand-off can deliver it if the device never received it. */
+    private byte[] lastGradient = new byte[0];
+    private float lastLoss;
+    private int lastCorrect;
+    private String handedOffTo;
 
     private OffloadedTraining(ActorContext<Command> ctx, String id, FerryServices services) {
         super(PersistenceId.of(TYPE_KEY.name(), id));
@@ -114,21 +151,36 @@ public final class OffloadedTraining
                 .onCommand(BeginRound.class, this::onBegin)
                 .onCommand(Step.class, this::onStep)
                 .onCommand(FinishRound.class, this::onFinish)
+                .onCommand(HandOff.class, this::onHandOff)
+                .onCommand(TakeOver.class, this::onTakeOver)
                 .onCommand(Get.class, (s, c) -> Effect().none().thenRun(x -> c.replyTo().tell(x)))
                 .build();
+    }
+
+    /** Builds the server half for an instruction, or reuses the live one when model, cut and rate match. */
+    private void prepareServer(RoundInstruction ins) {
+        ModelSpec spec = ModelSpecs.byName(ins.model(), DatasetRegistry.sampleShape(ins.dataset()), 10);
+        String key = ins.model() + "/" + ins.dataset() + "/" + ins.cut() + "/" + ins.learningRate();
+        if (server == null || !key.equals(serverKey)) {
+            closeServer();
+            server = new ServerHalf(spec, ins.cut(), ins.seed(),
+                    new SgdConfig(ins.learningRate(), SgdConfig.DEFAULT.momentum(), 0f));
+            serverKey = key;
+        }
+    }
+
+    private void goLive(RoundInstruction ins, long nextCursor) {
+        expectedCursor = nextCursor;
+        liveRound = ins.round();
+        liveAttempt = ins.attempt();
+        handedOffTo = null;
+        lastGradient = new byte[0];
     }
 
     private Effect<Event, State> onBegin(State s, BeginRound c) {
         RoundInstruction ins = c.instruction();
         try {
-            ModelSpec spec = ModelSpecs.byName(ins.model(), DatasetRegistry.sampleShape(ins.dataset()), 10);
-            String key = ins.model() + "/" + ins.dataset() + "/" + ins.cut() + "/" + ins.learningRate();
-            if (server == null || !key.equals(serverKey)) {
-                closeServer();
-                server = new ServerHalf(spec, ins.cut(), ins.seed(),
-                        new SgdConfig(ins.learningRate(), SgdConfig.DEFAULT.momentum(), 0f));
-                serverKey = key;
-            }
+            prepareServer(ins);
             // Each round starts from the global model with fresh momentum, as FedFly and SplitFed do.
             server.loadWeights(ModelBlobs.select(ModelBlobs.getWeights(services.blobs(), ins.global()),
                     server.parameterNames()), true);
@@ -138,9 +190,7 @@ public final class OffloadedTraining
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
                     "edge cannot begin round " + ins.round() + ": " + e.getMessage())));
         }
-        expectedCursor = 0;
-        liveRound = ins.round();
-        liveAttempt = ins.attempt();
+        goLive(ins, 0);
         return Effect().persist(new RoundBegun(ins.round(), ins.attempt(), c.edgeId(), ins.model(), ins.dataset(),
                         ins.cut(), ins.learningRate(), ins.seed(), ins.global()))
                 .thenRun(x -> c.replyTo().tell(StatusReply.ack()));
@@ -148,7 +198,9 @@ public final class OffloadedTraining
 
     private Effect<Event, State> onStep(State s, Step c) {
         String problem = null;
-        if (server == null || c.round() != liveRound || c.attempt() != liveAttempt) {
+        if (handedOffTo != null && c.round() == liveRound && c.attempt() == liveAttempt) {
+            problem = "round " + c.round() + " was handed off to edge '" + handedOffTo + "'";
+        } else if (server == null || c.round() != liveRound || c.attempt() != liveAttempt) {
             problem = "no round " + c.round() + " (attempt " + c.attempt() + ") in progress here; live is round "
                     + liveRound + " attempt " + liveAttempt;
         } else if (c.cursor() != expectedCursor) {
@@ -163,7 +215,10 @@ public final class OffloadedTraining
             Tensor act = TensorCodec.decode(c.activations());
             StepResult r = server.step(act, c.labels());
             expectedCursor++;
-            reply = new StepReply(c.cursor(), TensorCodec.encode(r.cutGradient()), r.loss(), r.correct(), null);
+            lastGradient = TensorCodec.encode(r.cutGradient());
+            lastLoss = r.loss();
+            lastCorrect = r.correct();
+            reply = new StepReply(c.cursor(), lastGradient, r.loss(), r.correct(), null);
         } catch (IllegalArgumentException e) { // malformed tensors, wrong shapes, bad labels: nothing trained
             reply = StepReply.failed(c.cursor(), e.getMessage());
         }
@@ -171,8 +226,53 @@ public final class OffloadedTraining
         return Effect().none().thenRun(x -> c.replyTo().tell(out));
     }
 
+    private boolean live(int round, int attempt) {
+        return server != null && handedOffTo == null && round == liveRound && attempt == liveAttempt;
+    }
+
+    private Effect<Event, State> onHandOff(State s, HandOff c) {
+        if (!live(c.round(), c.attempt())) {
+            return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error("no live round " + c.round()
+                    + " (attempt " + c.attempt() + ") to hand off here")));
+        }
+        Handoff h;
+        try {
+            ModelRef state = ModelBlobs.putState(services.blobs(), server.state());
+            ModelRef grad = services.blobs().put(lastGradient);
+            h = new Handoff(state, grad, expectedCursor - 1, lastLoss, lastCorrect, state.size() + grad.size());
+        } catch (RuntimeException e) {
+            return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
+                    "edge cannot save its state for the hand-off: " + e.getMessage())));
+        }
+        handedOffTo = c.toEdge();
+        return Effect().persist(new HandedOff(c.round(), c.attempt(), c.toEdge(), h))
+                .thenRun(x -> {
+                    closeServer(); // the state lives on at the new edge
+                    c.replyTo().tell(StatusReply.success(h));
+                });
+    }
+
+    private Effect<Event, State> onTakeOver(State s, TakeOver c) {
+        RoundInstruction ins = c.instruction();
+        byte[] gradient;
+        try {
+            prepareServer(ins);
+            server.load(ModelBlobs.getState(services.blobs(), c.handoff().state()));
+            gradient = services.blobs().get(c.handoff().lastGradient());
+        } catch (RuntimeException e) {
+            closeServer();
+            return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
+                    "edge cannot take over round " + ins.round() + ": " + e.getMessage())));
+        }
+        goLive(ins, c.handoff().lastCursor() + 1);
+        lastGradient = gradient;
+        return Effect().persist(new TookOver(ins, c.fromEdge(), c.handoff()))
+                .thenRun(x -> c.replyTo().tell(StatusReply.success(new Resume(c.handoff().lastCursor(), gradient,
+                        c.handoff().lastLoss(), c.handoff().lastCorrect()))));
+    }
+
     private Effect<Event, State> onFinish(State s, FinishRound c) {
-        if (server == null || c.round() != liveRound || c.attempt() != liveAttempt) {
+        if (!live(c.round(), c.attempt())) {
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error("no round " + c.round()
                     + " (attempt " + c.attempt() + ") in progress here")));
         }
@@ -198,6 +298,14 @@ public final class OffloadedTraining
                 .onEvent(RoundFinished.class, (s, e) -> new State(id, s.round(), s.attempt(), false, s.edgeId(),
                         s.model(), s.dataset(), s.cut(), s.learningRate(), s.seed(), s.global(), e.serverWeights(),
                         s.roundsFinished() + 1))
+                .onEvent(HandedOff.class, (s, e) -> new State(id, e.round(), e.attempt(), false, s.edgeId(),
+                        s.model(), s.dataset(), s.cut(), s.learningRate(), s.seed(), s.global(),
+                        s.lastServerWeights(), s.roundsFinished()))
+                .onEvent(TookOver.class, (s, e) -> {
+                    RoundInstruction i = e.instruction();
+                    return new State(id, i.round(), i.attempt(), true, edgeOf(id), i.model(), i.dataset(), i.cut(),
+                            i.learningRate(), i.seed(), i.global(), s.lastServerWeights(), s.roundsFinished());
+                })
                 .build();
     }
 

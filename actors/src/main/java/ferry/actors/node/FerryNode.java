@@ -56,8 +56,11 @@ public final class FerryNode implements AutoCloseable {
             Props training = DispatcherSelector.fromConfig(TRAINING_DISPATCHER);
             sharding.init(Entity.of(Device.TYPE_KEY, e -> Device.create(e.getEntityId(), services))
                     .withEntityProps(training));
+            // An edge's server halves form one shard, so they live on the edge's node (placement by the
+            // coordinator now; pinned to the edge's node by external allocation when edges span nodes).
             sharding.init(Entity.of(OffloadedTraining.TYPE_KEY,
-                    e -> OffloadedTraining.create(e.getEntityId(), services)).withEntityProps(training));
+                    e -> OffloadedTraining.create(e.getEntityId(), services)).withEntityProps(training)
+                    .withMessageExtractor(new EdgeShards<>()));
             sharding.init(Entity.of(EdgeServer.TYPE_KEY, e -> EdgeServer.create(e.getEntityId())));
             sharding.init(Entity.of(TrainingSession.TYPE_KEY,
                     e -> TrainingSession.create(e.getEntityId(), services)).withEntityProps(training));

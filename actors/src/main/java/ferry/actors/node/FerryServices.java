@@ -29,7 +29,9 @@ public record FerryServices(ClusterSharding sharding, BlobStore blobs, DatasetRe
         return sharding.entityRefFor(TrainingSession.TYPE_KEY, id);
     }
 
-    public EntityRef<OffloadedTraining.Command> offloaded(String sessionId, String deviceId) {
-        return sharding.entityRefFor(OffloadedTraining.TYPE_KEY, OffloadedTraining.entityId(sessionId, deviceId));
+    /** A device's server half on one edge. */
+    public EntityRef<OffloadedTraining.Command> offloaded(String sessionId, String deviceId, String edgeId) {
+        return sharding.entityRefFor(OffloadedTraining.TYPE_KEY,
+                OffloadedTraining.entityId(sessionId, deviceId, edgeId));
     }
 }

@@ -11,9 +11,11 @@ public final class Algorithms {
      * the session's cut with their edge.
      */
     record FixedPlacement(String name, boolean offloaded) implements TrainingAlgorithm {
-        public RoundInstruction instruct(String sessionId, SessionSpec s, int round, int attempt, ModelRef global) {
+        public RoundInstruction instruct(String sessionId, SessionSpec s, String device, int round, int attempt,
+                                         ModelRef global) {
             return new RoundInstruction(sessionId, round, attempt, offloaded, s.model(), s.dataset(), s.cut(),
-                    s.batchSize(), s.localEpochs(), s.learningRate(), s.seed(), global);
+                    s.batchSize(), s.localEpochs(), s.learningRate(), s.seed(), global, s.migration(),
+                    s.movesOf(device, round));
         }
     }
 

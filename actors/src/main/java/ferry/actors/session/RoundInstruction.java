@@ -3,11 +3,19 @@ package ferry.actors.session;
 import ferry.persistence.CborSerializable;
 import ferry.persistence.ModelRef;
 
+import java.util.List;
+
 /**
  * What a session asks one device to do in one round: train its partition for {@code localEpochs} starting from
  * the global model, either locally ({@code offloaded == false}, FedAvg) or split at {@code cut} with its edge.
  * {@code attempt} grows each time a round is (re)started, so late answers of an abandoned attempt are ignored.
+ * {@code moves} are this device's scripted moves in this round; {@code migration} says what a move does.
  */
 public record RoundInstruction(String sessionId, int round, int attempt, boolean offloaded, String model,
                                String dataset, int cut, int batchSize, int localEpochs, float learningRate,
-                               long seed, ModelRef global) implements CborSerializable {}
+                               long seed, ModelRef global, MigrationMode migration, List<MobilityEvent> moves)
+        implements CborSerializable {
+    public RoundInstruction {
+        moves = moves == null ? List.of() : List.copyOf(moves);
+    }
+}

@@ -14,12 +14,36 @@ import java.util.List;
  * @param localEpochs  passes over its partition each device makes per round
  * @param testSamples  held-out samples the session evaluates the global model on each round (0 = all)
  * @param roundTimeoutSeconds  devices that have not reported by then are left out of that round
+ * @param migration  what a move does to the edge-side state (FedFly hand-off, or the restart baseline)
+ * @param mobility   scripted moves (may be empty); moves can also be triggered at run time
  */
 public record SessionSpec(String algorithm, String model, String dataset, List<String> devices, int rounds,
                           int cut, int batchSize, int localEpochs, float learningRate, long seed, int testSamples,
-                          int roundTimeoutSeconds) implements CborSerializable {
+                          int roundTimeoutSeconds, MigrationMode migration, List<MobilityEvent> mobility)
+        implements CborSerializable {
+
+    /** A session with FedFly migration and no scripted moves. */
+    public SessionSpec(String algorithm, String model, String dataset, List<String> devices, int rounds, int cut,
+                       int batchSize, int localEpochs, float learningRate, long seed, int testSamples,
+                       int roundTimeoutSeconds) {
+        this(algorithm, model, dataset, devices, rounds, cut, batchSize, localEpochs, learningRate, seed,
+                testSamples, roundTimeoutSeconds, MigrationMode.FEDFLY, List.of());
+    }
+
     public SessionSpec {
         devices = List.copyOf(devices);
+        mobility = mobility == null ? List.of() : List.copyOf(mobility);
+        migration = migration == null ? MigrationMode.FEDFLY : migration;
+        for (MobilityEvent m : mobility) {
+            if (!devices.contains(m.device())) {
+                throw new IllegalArgumentException("scripted move for '" + m.device() + "', which is not in the "
+                        + "session");
+            }
+            if (m.round() > rounds) {
+                throw new IllegalArgumentException("scripted move in round " + m.round() + " of a " + rounds
+                        + "-round session");
+            }
+        }
         Algorithms.byName(algorithm);
         DatasetRegistry.checkName(dataset);
         if (devices.isEmpty()) {
@@ -49,9 +73,9 @@ public record SessionSpec(String algorithm, String model, String dataset, List<S
         return ModelSpecs.byName(model, DatasetRegistry.sampleShape(dataset), 10);
     }
 
-    /** A SplitFed session with the defaults the main job uses. */
-    public static SessionSpec splitFed(List<String> devices, int rounds) {
-        return new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST, devices, rounds, 4, 50, 1, 0.01f,
-                1, 0, 600);
+    /** The scripted moves of one device in one round, in batch order. */
+    public List<MobilityEvent> movesOf(String device, int round) {
+        return mobility.stream().filter(m -> m.device().equals(device) && m.round() == round)
+                .sorted(java.util.Comparator.comparingLong(MobilityEvent::atBatch)).toList();
     }
 }

@@ -14,7 +14,8 @@ public interface TrainingAlgorithm {
     String name();
 
     /** The instruction for one participant of a round. */
-    RoundInstruction instruct(String sessionId, SessionSpec spec, int round, int attempt, ModelRef global);
+    RoundInstruction instruct(String sessionId, SessionSpec spec, String device, int round, int attempt,
+                              ModelRef global);
 
     /**
      * The next global weights from the participants' full weight sets (for split algorithms the client and server

@@ -163,7 +163,7 @@ public final class TrainingSession
         TrainingAlgorithm algo = Algorithms.byName(s.spec().algorithm());
         for (String d : s.spec().devices()) {
             services.device(d).tell(new Device.TrainRound(
-                    algo.instruct(sessionId, s.spec(), s.round(), s.attempt(), s.global()), reports));
+                    algo.instruct(sessionId, s.spec(), d, s.round(), s.attempt(), s.global()), reports));
         }
         timers.startSingleTimer("round-timeout", new RoundTimedOut(s.round(), s.attempt()),
                 Duration.ofSeconds(s.spec().roundTimeoutSeconds()));
@@ -187,8 +187,8 @@ public final class TrainingSession
             return Effect().none();
         }
         for (String d : s.spec().devices()) {
-            results.putIfAbsent(d, new DeviceResult(d, s.round(), s.attempt(), 0, List.of(), 0, 0, 0, 0, 0,
-                    "no answer within " + s.spec().roundTimeoutSeconds() + " s"));
+            results.putIfAbsent(d, new DeviceResult(d, s.round(), s.attempt(), 0, List.of(), 0, 0, 0, 0, 0, 0,
+                    List.of(), "no answer within " + s.spec().roundTimeoutSeconds() + " s"));
         }
         return aggregate(s);
     }

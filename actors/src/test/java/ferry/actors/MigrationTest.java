@@ -1,0 +1,133 @@
+package ferry.actors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ferry.actors.device.Device;
+import ferry.actors.node.DatasetRegistry;
+import ferry.actors.node.FerryNode;
+import ferry.actors.session.MigrationMode;
+import ferry.actors.session.MobilityEvent;
+import ferry.actors.session.SessionSpec;
+import ferry.actors.session.TrainingSession;
+import ferry.ops.Asks;
+import ferry.persistence.FerryConfig.Journal;
+import ferry.persistence.ModelRef;
+import ferry.persistence.TestBackend;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * FedFly migration inside one JVM on H2: a device that moves mid-round ends with exactly the weights it would
+ * have had without moving, its batch log shows every batch once; the restart baseline redoes the batches before
+ * the move; a move to an unknown edge is refused and training goes on where it was.
+ */
+class MigrationTest {
+    @TempDir
+    static Path tmp;
+    static TestBackend backend;
+    static FerryNode node;
+    static final int BATCHES = 10;
+
+    @BeforeAll
+    static void start() throws Exception {
+        backend = TestBackend.open(Journal.H2, tmp);
+        node = FerryNode.start("mig", SessionIntegrationTest.nodeConfig(backend), EntityTestSupport.DATASETS);
+        SessionIntegrationTest.setUp(node, 2, 400); // dev-1 on edge-1, dev-2 on edge-2; 400 samples each
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        node.close();
+        backend.close();
+    }
+
+    static SessionSpec spec(MigrationMode mode, List<MobilityEvent> moves) {
+        return new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST, List.of("dev-1", "dev-2"), 1, 4,
+                400 / BATCHES, 1, 0.05f, 1, 500, 120, mode, moves);
+    }
+
+    /** Runs a one-round session with dev-1 starting on edge-1; returns the final global model. */
+    static TrainingSession.State run(String id, SessionSpec spec) throws Exception {
+        Asks.ack(node.services().device("dev-1"), r -> new Device.AttachTo("edge-1", r), Duration.ofSeconds(30),
+                node.system().scheduler()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        SessionIntegrationTest.create(node, id, spec);
+        TrainingSession.State s = SessionIntegrationTest.awaitEnd(node, id);
+        assertEquals(TrainingSession.Status.FINISHED, s.status(), s.failure());
+        return s;
+    }
+
+    /** The batch log of dev-1 for one session: the cursor of every BatchDone, in order. */
+    static List<Device.BatchDone> batchLog(String sessionId) throws Exception {
+        JdbcReadJournal journal = PersistenceQuery.get(node.system()).getReadJournalFor(JdbcReadJournal.class,
+                JdbcReadJournal.Identifier());
+        List<EventEnvelope> events = journal.currentEventsByPersistenceId("Device|dev-1", 0, Long.MAX_VALUE)
+                .runWith(Sink.seq(), node.system()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        List<Device.BatchDone> log = new ArrayList<>();
+        for (EventEnvelope e : events) {
+            if (e.event() instanceof Device.BatchDone b && b.sessionId().equals(sessionId)) {
+                log.add(b);
+            }
+        }
+        return log;
+    }
+
+    @Test
+    void aMoveMidRoundChangesNothingButWhereTheServerHalfRuns() throws Exception {
+        ModelRef still = run("still", spec(MigrationMode.FEDFLY, List.of())).global();
+        TrainingSession.State moved = run("moved", spec(MigrationMode.FEDFLY,
+                List.of(new MobilityEvent("dev-1", 1, 5, "edge-2"))));
+        assertEquals(still, moved.global(), "bit-identical global model (content-addressed refs are equal)");
+
+        List<Device.BatchDone> log = batchLog("moved");
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), log.stream().map(Device.BatchDone::cursor)
+                .toList(), "every batch exactly once, in order");
+        assertEquals("edge-1", log.get(4).edgeId());
+        assertEquals("edge-2", log.get(5).edgeId(), "batch 5 trained on edge-1, its gradient delivered by edge-2");
+        assertEquals("edge-2", log.get(9).edgeId());
+        Device.State dev = Asks.<Device.Command, Device.State>ask(node.services().device("dev-1"), Device.Get::new,
+                Duration.ofSeconds(30), node.system().scheduler()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertEquals("edge-2", dev.edgeId());
+    }
+
+    @Test
+    void theRestartBaselineRedoesTheBatchesBeforeTheMove() throws Exception {
+        TrainingSession.State s = run("restart", spec(MigrationMode.RESTART,
+                List.of(new MobilityEvent("dev-1", 1, 5, "edge-2"))));
+        List<Long> cursors = batchLog("restart").stream().map(Device.BatchDone::cursor).toList();
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), cursors,
+                "batches 0-4 trained on edge-1 were lost and redone on edge-2 (5 was in flight, its answer dropped)");
+        assertNotNull(s.global());
+    }
+
+    @Test
+    void aMoveToAnUnknownEdgeIsRefusedAndTrainingGoesOn() throws Exception {
+        ModelRef still = run("still2", spec(MigrationMode.FEDFLY, List.of())).global();
+        TrainingSession.State s = run("nowhere", spec(MigrationMode.FEDFLY,
+                List.of(new MobilityEvent("dev-1", 1, 3, "edge-9"))));
+        assertEquals(still, s.global(), "the refused move did not disturb training");
+        List<Device.BatchDone> log = batchLog("nowhere");
+        assertEquals(BATCHES, log.size());
+        assertTrue(log.stream().allMatch(b -> b.edgeId().equals("edge-1")));
+        var reply = Asks.ack(node.services().device("dev-1"), r -> new Device.MoveTo("edge-9", r),
+                Duration.ofSeconds(30), node.system().scheduler()).toCompletableFuture();
+        try {
+            reply.get(30, TimeUnit.SECONDS);
+            throw new AssertionError("a move to an unregistered edge must be refused");
+        } catch (java.util.concurrent.ExecutionException e) {
+            assertTrue(e.getCause().getMessage().contains("not registered"), e.getCause().getMessage());
+        }
+    }
+}
