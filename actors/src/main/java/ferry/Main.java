@@ -2,6 +2,7 @@ package ferry;
 
 import ferry.bench.Benchmarks;
 import ferry.ops.Args;
+import ferry.ops.NodeCommand;
 import ferry.ops.SessionJob;
 import ferry.ops.SplitTrainingJob;
 import ferry.zoo.data.DatasetException;
@@ -15,6 +16,9 @@ public final class Main {
                     [--journal h2|postgres] [--session ID] [--timeout SECONDS] [--report FILE]
                     the main job: a one-node cluster, edges, devices and a training session; resumes an
                     unfinished session after a crash
+              node  [--port N] [--host H] [--seeds host:port,...] [--roles edge,...] [--edges id,...]
+                    [--capacity N] [--journal postgres|h2]
+                    one cluster node hosting edge servers, until stopped
               train [--model vgg5|resnet8|mlp] [--epochs N] [--batch N] [--cut N] [--lr X] [--seed N]
                     [--samples N] [--data DIR] [--report FILE]
                     split training on Fashion-MNIST with a progress line per epoch and the test accuracy
@@ -24,7 +28,7 @@ public final class Main {
 
     private Main() {}
 
-    public static void main(String[] argv) {
+    public static void main(String[] argv) throws InterruptedException {
         try {
             if (argv.length == 0) {
                 throw new Args.UsageException("no command given");
@@ -32,6 +36,7 @@ public final class Main {
             switch (argv[0]) {
                 case "run" -> SessionJob.run(new Args(argv, 1, SessionJob.OPTIONS));
                 case "train" -> SplitTrainingJob.run(new Args(argv, 1, SplitTrainingJob.OPTIONS));
+                case "node" -> NodeCommand.run(new Args(argv, 1, NodeCommand.OPTIONS));
                 case "bench" -> {
                     if (argv.length < 2) {
                         throw new Args.UsageException("bench needs a benchmark name");

@@ -5,7 +5,6 @@ import com.typesafe.config.ConfigFactory;
 import ferry.actors.device.DataPartition;
 import ferry.actors.device.Device;
 import ferry.actors.device.DeviceProfile;
-import ferry.actors.edge.EdgeServer;
 import ferry.actors.node.DatasetRegistry;
 import ferry.actors.node.FerryNode;
 import ferry.actors.session.Algorithms;
@@ -60,7 +59,7 @@ final class ActorStepBench {
             var svc = node.services();
             var sch = node.system().scheduler();
             Duration t = Duration.ofSeconds(60);
-            get(Asks.ack(svc.edge("edge-1"), r -> new EdgeServer.Register("local", 1, r), t, sch));
+            get(node.hostEdge("edge-1", 1, t));
             get(Asks.ack(svc.device("dev-1"), r -> new Device.Register(DeviceProfile.DEFAULT, part,
                     r), t, sch));
             get(Asks.ack(svc.device("dev-1"), r -> new Device.AttachTo("edge-1", r), t, sch));

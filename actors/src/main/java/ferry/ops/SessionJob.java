@@ -5,7 +5,6 @@ import com.typesafe.config.ConfigFactory;
 import ferry.actors.device.DataPartition;
 import ferry.actors.device.Device;
 import ferry.actors.device.DeviceProfile;
-import ferry.actors.edge.EdgeServer;
 import ferry.actors.node.DatasetRegistry;
 import ferry.actors.node.FerryNode;
 import ferry.actors.session.RoundMetrics;
@@ -75,8 +74,7 @@ public final class SessionJob {
             Duration t = Duration.ofSeconds(60);
             for (int e = 1; e <= edges; e++) {
                 String id = "edge-" + e;
-                await(Asks.ack(svc.edge(id),
-                        r -> new EdgeServer.Register("127.0.0.1", devices, r), t, sys.scheduler()), "register " + id);
+                await(node.hostEdge(id, devices, t), "register " + id);
             }
             for (int i = 0; i < devices; i++) {
                 String id = deviceIds.get(i);

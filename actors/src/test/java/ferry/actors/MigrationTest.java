@@ -59,8 +59,12 @@ class MigrationTest {
                 400 / BATCHES, 1, 0.05f, 1, 500, 120, mode, moves);
     }
 
-    /** Runs a one-round session with dev-1 starting on edge-1; returns the final global model. */
     static TrainingSession.State run(String id, SessionSpec spec) throws Exception {
+        return run(node, id, spec);
+    }
+
+    /** Runs a one-round session with dev-1 starting on edge-1; returns the final global model. */
+    static TrainingSession.State run(FerryNode node, String id, SessionSpec spec) throws Exception {
         Asks.ack(node.services().device("dev-1"), r -> new Device.AttachTo("edge-1", r), Duration.ofSeconds(30),
                 node.system().scheduler()).toCompletableFuture().get(30, TimeUnit.SECONDS);
         SessionIntegrationTest.create(node, id, spec);
@@ -69,15 +73,24 @@ class MigrationTest {
         return s;
     }
 
-    /** The batch log of dev-1 for one session: the cursor of every BatchDone, in order. */
     static List<Device.BatchDone> batchLog(String sessionId) throws Exception {
+        return batchLog(node, sessionId);
+    }
+
+    /** The events of one entity, read back through the JDBC read journal. */
+    static List<Object> events(FerryNode node, String persistenceId) throws Exception {
         JdbcReadJournal journal = PersistenceQuery.get(node.system()).getReadJournalFor(JdbcReadJournal.class,
                 JdbcReadJournal.Identifier());
-        List<EventEnvelope> events = journal.currentEventsByPersistenceId("Device|dev-1", 0, Long.MAX_VALUE)
+        List<EventEnvelope> envelopes = journal.currentEventsByPersistenceId(persistenceId, 0, Long.MAX_VALUE)
                 .runWith(Sink.seq(), node.system()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        return envelopes.stream().map(EventEnvelope::event).toList();
+    }
+
+    /** The batch log of dev-1 for one session: every BatchDone, in order. */
+    static List<Device.BatchDone> batchLog(FerryNode node, String sessionId) throws Exception {
         List<Device.BatchDone> log = new ArrayList<>();
-        for (EventEnvelope e : events) {
-            if (e.event() instanceof Device.BatchDone b && b.sessionId().equals(sessionId)) {
+        for (Object e : events(node, "Device|dev-1")) {
+            if (e instanceof Device.BatchDone b && b.sessionId().equals(sessionId)) {
                 log.add(b);
             }
         }

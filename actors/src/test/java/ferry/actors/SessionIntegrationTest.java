@@ -8,7 +8,6 @@ import com.typesafe.config.ConfigFactory;
 import ferry.actors.device.DataPartition;
 import ferry.actors.device.Device;
 import ferry.actors.device.DeviceProfile;
-import ferry.actors.edge.EdgeServer;
 import ferry.actors.edge.OffloadedTraining;
 import ferry.actors.node.DatasetRegistry;
 import ferry.actors.node.FerryNode;
@@ -48,8 +47,7 @@ class SessionIntegrationTest {
         var sch = node.system().scheduler();
         for (int e = 1; e <= 2; e++) {
             String id = "edge-" + e;
-            Asks.ack(svc.edge(id), r -> new EdgeServer.Register("127.0.0.1", devices, r), T, sch)
-                    .toCompletableFuture().get(60, TimeUnit.SECONDS);
+            node.hostEdge(id, devices, T).toCompletableFuture().get(60, TimeUnit.SECONDS);
         }
         for (int i = 0; i < devices; i++) {
             DataPartition p = DataPartition.iid(DatasetRegistry.FASHION_MNIST, devices, i, 5, devices * samplesPerDevice);

@@ -101,14 +101,16 @@ public final class OffloadedTraining
 
     public sealed interface Event extends CborSerializable {}
 
+    /** {@code node}: the cluster address the server half ran on. */
     public record RoundBegun(int round, int attempt, String edgeId, String model, String dataset, int cut,
-                             float learningRate, long seed, ModelRef global) implements Event {}
+                             float learningRate, long seed, ModelRef global, String node) implements Event {}
 
     public record RoundFinished(int round, int attempt, long steps, ModelRef serverWeights) implements Event {}
 
     public record HandedOff(int round, int attempt, String toEdge, Handoff handoff) implements Event {}
 
-    public record TookOver(RoundInstruction instruction, String fromEdge, Handoff handoff) implements Event {}
+    public record TookOver(RoundInstruction instruction, String fromEdge, Handoff handoff, String node)
+            implements Event {}
 
     public record State(String id, int round, int attempt, boolean inRound, String edgeId, String model,
                         String dataset, int cut, float learningRate, long seed, ModelRef global,
@@ -192,7 +194,7 @@ public final class OffloadedTraining
         }
         goLive(ins, 0);
         return Effect().persist(new RoundBegun(ins.round(), ins.attempt(), c.edgeId(), ins.model(), ins.dataset(),
-                        ins.cut(), ins.learningRate(), ins.seed(), ins.global()))
+                        ins.cut(), ins.learningRate(), ins.seed(), ins.global(), node()))
                 .thenRun(x -> c.replyTo().tell(StatusReply.ack()));
     }
 
@@ -224,6 +226,10 @@ public final class OffloadedTraining
         }
         StepReply out = reply;
         return Effect().none().thenRun(x -> c.replyTo().tell(out));
+    }
+
+    private String node() {
+        return ctx.getSystem().address().toString();
     }
 
     private boolean live(int round, int attempt) {
@@ -266,7 +272,7 @@ public final class OffloadedTraining
         }
         goLive(ins, c.handoff().lastCursor() + 1);
         lastGradient = gradient;
-        return Effect().persist(new TookOver(ins, c.fromEdge(), c.handoff()))
+        return Effect().persist(new TookOver(ins, c.fromEdge(), c.handoff(), node()))
                 .thenRun(x -> c.replyTo().tell(StatusReply.success(new Resume(c.handoff().lastCursor(), gradient,
                         c.handoff().lastLoss(), c.handoff().lastCorrect()))));
     }

@@ -6,7 +6,14 @@ import ferry.actors.edge.EdgeServer;
 import ferry.actors.edge.OffloadedTraining;
 import ferry.actors.session.TrainingSession;
 import ferry.persistence.FerryDatabase;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.external.ExternalShardAllocation;
+import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
@@ -56,11 +63,14 @@ public final class FerryNode implements AutoCloseable {
             Props training = DispatcherSelector.fromConfig(TRAINING_DISPATCHER);
             sharding.init(Entity.of(Device.TYPE_KEY, e -> Device.create(e.getEntityId(), services))
                     .withEntityProps(training));
-            // An edge's server halves form one shard, so they live on the edge's node (placement by the
-            // coordinator now; pinned to the edge's node by external allocation when edges span nodes).
+            // An edge's server halves form one shard, pinned by external shard allocation to the node that
+            // hosts the edge (see hostEdge): a device that moves to an edge on another node has its server
+            // half taken over there.
             sharding.init(Entity.of(OffloadedTraining.TYPE_KEY,
                     e -> OffloadedTraining.create(e.getEntityId(), services)).withEntityProps(training)
-                    .withMessageExtractor(new EdgeShards<>()));
+                    .withMessageExtractor(new EdgeShards<>())
+                    .withAllocationStrategy(ExternalShardAllocationStrategy.create(system,
+                            OffloadedTraining.TYPE_KEY.name(), Duration.ofSeconds(5))));
             sharding.init(Entity.of(EdgeServer.TYPE_KEY, e -> EdgeServer.create(e.getEntityId())));
             sharding.init(Entity.of(TrainingSession.TYPE_KEY,
                     e -> TrainingSession.create(e.getEntityId(), services)).withEntityProps(training));
@@ -70,6 +80,30 @@ public final class FerryNode implements AutoCloseable {
             db.close();
             throw e;
         }
+    }
+
+    /** This node's cluster address. */
+    public Address address() {
+        return Cluster.get(system).selfMember().address();
+    }
+
+    /**
+     * Makes this node the home of an edge server: pins the edge's shard of server halves here and registers the
+     * edge with this node's address, before any device of that edge starts training.
+     *
+     * <p>The pin travels to the shard coordinator by gossip, so the shard is also started from here at once:
+     * a shard whose location the coordinator does not know yet goes to the node that asks for it. Either way
+     * it lands here, and later rebalancing has nothing to move.
+     */
+    public CompletionStage<Done> hostEdge(String edgeId, int capacity, Duration timeout) {
+        Address self = address();
+        return ExternalShardAllocation.get(system).getClient(OffloadedTraining.TYPE_KEY.name())
+                .setShardLocation(edgeId, self)
+                .thenCompose(d -> AskPattern.<OffloadedTraining.Command, OffloadedTraining.State>ask(
+                        services.offloaded("-", "-", edgeId), OffloadedTraining.Get::new, timeout,
+                        system.scheduler()))
+                .thenCompose(st -> AskPattern.<EdgeServer.Command, Done>askWithStatus(services.edge(edgeId),
+                        r -> new EdgeServer.Register(self.toString(), capacity, r), timeout, system.scheduler()));
     }
 
     public ActorSystem<Void> system() {

@@ -1,0 +1,82 @@
+package ferry.actors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import ferry.actors.device.DataPartition;
+import ferry.actors.device.Device;
+import ferry.actors.device.DeviceProfile;
+import ferry.actors.edge.OffloadedTraining;
+import ferry.actors.node.DatasetRegistry;
+import ferry.actors.node.FerryNode;
+import ferry.actors.session.MigrationMode;
+import ferry.actors.session.MobilityEvent;
+import ferry.actors.session.TrainingSession;
+import ferry.ops.Asks;
+import ferry.ops.NodeProcess;
+import ferry.persistence.FerryConfig.Journal;
+import ferry.persistence.TestBackend;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A migration that crosses JVMs: edge-1 lives in this JVM, edge-2 in a second JVM on loopback, PostgreSQL is
+ * the shared journal. The device moves mid-round; the server half is taken over in the other JVM and the round
+ * ends with the same weights as a run without the move.
+ */
+class CrossJvmMigrationTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aDeviceMovesToAnEdgeInAnotherJvm() throws Exception {
+        try (TestBackend backend = TestBackend.open(Journal.POSTGRES, tmp)) {
+            Config config = ConfigFactory.parseString("pekko.actor.provider = cluster\n"
+                    + "pekko.remote.artery.canonical.port = 0").withFallback(backend.config);
+            try (FerryNode a = FerryNode.start("ferry", config, EntityTestSupport.DATASETS)) {
+                String seed = a.address().host().get() + ":" + a.address().port().get();
+                try (NodeProcess b = NodeProcess.start("node-b", List.of("--port", "0", "--seeds", seed,
+                        "--journal", "postgres", "--edges", "edge-2", "--capacity", "4"),
+                        Map.of("FERRY_PG_URL", backend.config.getString("ferry.db.url")))) {
+                    String bAddress = b.awaitReady(120);
+                    Duration t = Duration.ofSeconds(60);
+                    a.hostEdge("edge-1", 4, t).toCompletableFuture().get(60, TimeUnit.SECONDS);
+                    for (int i = 0; i < 2; i++) {
+                        String id = "dev-" + (i + 1);
+                        DataPartition p = DataPartition.iid(DatasetRegistry.FASHION_MNIST, 2, i, 5, 800);
+                        Asks.ack(a.services().device(id), r -> new Device.Register(DeviceProfile.DEFAULT, p, r), t,
+                                a.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+                    }
+                    Asks.ack(a.services().device("dev-2"), r -> new Device.AttachTo("edge-2", r), t,
+                            a.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+
+                    TrainingSession.State still = MigrationTest.run(a, "still",
+                            MigrationTest.spec(MigrationMode.FEDFLY, List.of()));
+                    TrainingSession.State moved = MigrationTest.run(a, "moved", MigrationTest.spec(
+                            MigrationMode.FEDFLY, List.of(new MobilityEvent("dev-1", 1, 5, "edge-2"))));
+                    assertEquals(still.global(), moved.global(), "same weights as without the move");
+                    assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L),
+                            MigrationTest.batchLog(a, "moved").stream().map(Device.BatchDone::cursor).toList());
+
+                    List<Object> source = MigrationTest.events(a, "OffloadedTraining|"
+                            + OffloadedTraining.entityId("moved", "dev-1", "edge-1"));
+                    List<Object> target = MigrationTest.events(a, "OffloadedTraining|"
+                            + OffloadedTraining.entityId("moved", "dev-1", "edge-2"));
+                    OffloadedTraining.RoundBegun begun = (OffloadedTraining.RoundBegun) source.get(0);
+                    OffloadedTraining.TookOver took = (OffloadedTraining.TookOver) target.get(0);
+                    assertEquals(a.address().toString(), begun.node(), "the round began in this JVM");
+                    assertEquals(bAddress, took.node(), "and was taken over in the other JVM");
+                    assertNotEquals(begun.node(), took.node());
+                    assertEquals(5, took.handoff().lastCursor());
+                }
+            }
+        }
+    }
+}
