@@ -16,7 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class DatasetRegistry {
     public static final String FASHION_MNIST = "fashion-mnist";
     public static final String CIFAR10 = "cifar10";
-    public static final List<String> NAMES = List.of(FASHION_MNIST, CIFAR10);
+    /** Fashion-MNIST padded to 32x32 and replicated to 3 channels: the 32x32x3 input shape on real data. */
+    public static final String FASHION_MNIST_RGB32 = "fashion-mnist-rgb32";
+    public static final List<String> NAMES = List.of(FASHION_MNIST, CIFAR10, FASHION_MNIST_RGB32);
 
     private final Map<String, Datasets.Split> loaded = new ConcurrentHashMap<>();
     private final Map<DataPartition, int[]> partitions = new ConcurrentHashMap<>();
@@ -30,11 +32,22 @@ public final class DatasetRegistry {
     /** Per-sample input shape, known without loading the data. */
     public static int[] sampleShape(String dataset) {
         checkName(dataset);
-        return dataset.equals(CIFAR10) ? new int[] {3, 32, 32} : new int[] {1, 28, 28};
+        return dataset.equals(FASHION_MNIST) ? new int[] {1, 28, 28} : new int[] {3, 32, 32};
     }
 
     public Datasets.Split split(String dataset) {
         checkName(dataset);
+        if (dataset.equals(FASHION_MNIST_RGB32)) {
+            // derived outside computeIfAbsent: a map must not be updated from inside its own update
+            Datasets.Split have = loaded.get(dataset);
+            if (have == null) {
+                Datasets.Split f = split(FASHION_MNIST);
+                have = new Datasets.Split(f.train().padAndReplicate(3, 32), f.test().padAndReplicate(3, 32));
+                Datasets.Split raced = loaded.putIfAbsent(dataset, have);
+                have = raced != null ? raced : have;
+            }
+            return have;
+        }
         return loaded.computeIfAbsent(dataset, d -> {
             if (d.equals(CIFAR10)) {
                 Path dir = Datasets.cifar10Dir();
@@ -44,6 +57,7 @@ public final class DatasetRegistry {
                 }
                 return Datasets.cifar10(dir);
             }
+
             return Datasets.fashionMnist(Datasets.fashionMnistDir());
         });
     }

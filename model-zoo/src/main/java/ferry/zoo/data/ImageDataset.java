@@ -86,6 +86,36 @@ public final class ImageDataset {
         return new ImageDataset(name, p, l, channels, height, width, numClasses, mean, std);
     }
 
+    /**
+     * The same images zero-padded (centred) to {@code size x size} and replicated to {@code channels} channels:
+     * real data in another model's input shape, e.g. Fashion-MNIST as 3x32x32 where CIFAR-10 is not at hand.
+     */
+    public ImageDataset padAndReplicate(int channels, int size) {
+        if (this.channels != 1 || size < height || size < width || channels < 1) {
+            throw new IllegalArgumentException(name + ": can only pad single-channel images to a larger size, got "
+                    + this.channels + "x" + height + "x" + width + " -> " + channels + "x" + size + "x" + size);
+        }
+        int top = (size - height) / 2;
+        int left = (size - width) / 2;
+        int plane = size * size;
+        byte[] out = new byte[size() * channels * plane];
+        for (int n = 0; n < size(); n++) {
+            for (int y = 0; y < height; y++) {
+                int src = n * height * width + y * width;
+                for (int c = 0; c < channels; c++) {
+                    System.arraycopy(pixels, src, out, n * channels * plane + c * plane + (y + top) * size + left,
+                            width);
+                }
+            }
+        }
+        float[] m = new float[channels];
+        float[] sd = new float[channels];
+        java.util.Arrays.fill(m, mean[0]);
+        java.util.Arrays.fill(sd, std[0]);
+        return new ImageDataset(name + "-" + channels + "x" + size, out, labels.clone(), channels, size, size,
+                numClasses, m, sd);
+    }
+
     /** Normalised floats and labels for the given sample indices, in that order. */
     public Batch batch(int[] indices) {
         int per = channels * height * width;

@@ -47,6 +47,25 @@ class DatasetReaderTest {
         assertTrue(Math.abs(mean) < 0.05, "normalised mean near 0, got " + mean);
     }
 
+    @Test
+    void fashionMnistPadsToThreeChannelsOf32x32() {
+        ImageDataset small = TestData.train().head(3);
+        ImageDataset rgb = small.padAndReplicate(3, 32);
+        assertArrayEquals(new int[] {3, 32, 32}, rgb.sampleShape());
+        float[] a = small.range(1, 2).inputs().data();
+        float[] b = rgb.range(1, 2).inputs().data();
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < 28; y++) {
+                for (int x = 0; x < 28; x++) {
+                    assertEquals(a[y * 28 + x], b[c * 1024 + (y + 2) * 32 + x + 2]);
+                }
+            }
+        }
+        assertEquals((0 - 0.2860f) / 0.3530f, b[0], 1e-6, "the border is zero pixels");
+        assertEquals(small.label(2), rgb.label(2));
+        assertThrows(IllegalArgumentException.class, () -> rgb.padAndReplicate(3, 40));
+    }
+
     static byte[] idx(int magic, int[] dims, byte[] data) throws IOException {
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bos);
