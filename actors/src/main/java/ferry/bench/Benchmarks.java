@@ -21,7 +21,9 @@ public final class Benchmarks {
     private static final Map<String, Entry> ALL = new TreeMap<>(Map.of(
             "split-step", new Entry(SplitStepBench.OPTIONS, SplitStepBench::run),
             "accuracy", new Entry(AccuracyBench.OPTIONS, AccuracyBench::run),
-            "actor-step", new Entry(ActorStepBench.OPTIONS, ActorStepBench::run)));
+            "actor-step", new Entry(ActorStepBench.OPTIONS, ActorStepBench::run),
+            "migration", new Entry(MigrationBench.OPTIONS, MigrationBench::run),
+            "mobility", new Entry(MobilityBench.OPTIONS, MobilityBench::run)));
 
     private Benchmarks() {}
 

@@ -63,7 +63,7 @@ class CrossJvmMigrationTest {
                             MigrationMode.FEDFLY, List.of(new MobilityEvent("dev-1", 1, 5, "edge-2"))));
                     assertEquals(still.global(), moved.global(), "same weights as without the move");
                     assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L),
-                            MigrationTest.batchLog(a, "moved").stream().map(Device.BatchDone::cursor).toList());
+                            MigrationTest.batchLog(a, "moved").stream().map(MigrationTest.Logged::cursor).toList());
 
                     List<Object> source = MigrationTest.events(a, "OffloadedTraining|"
                             + OffloadedTraining.entityId("moved", "dev-1", "edge-1"));

@@ -32,7 +32,8 @@ public final class EntityTestSupport implements AutoCloseable {
                 .withFallback(h2);
         this.db = FerryDatabase.fromConfig(h2);
         db.ensureSchema();
-        this.services = new FerryServices(null, db.blobStore(), DATASETS, executor, Duration.ofSeconds(20));
+        this.services = new FerryServices(null, db.blobStore(), DATASETS, executor, Duration.ofSeconds(20),
+                new ferry.actors.node.HalfPool());
     }
 
     @Override

@@ -73,7 +73,10 @@ class MigrationTest {
         return s;
     }
 
-    static List<Device.BatchDone> batchLog(String sessionId) throws Exception {
+    /** One batch as the batch log records it: its cursor and the edge its server half ran on. */
+    record Logged(long cursor, String edgeId) {}
+
+    static List<Logged> batchLog(String sessionId) throws Exception {
         return batchLog(node, sessionId);
     }
 
@@ -86,12 +89,14 @@ class MigrationTest {
         return envelopes.stream().map(EventEnvelope::event).toList();
     }
 
-    /** The batch log of dev-1 for one session: every BatchDone, in order. */
-    static List<Device.BatchDone> batchLog(FerryNode node, String sessionId) throws Exception {
-        List<Device.BatchDone> log = new ArrayList<>();
+    /** The batch log of dev-1 for one session, stretch by stretch expanded to one entry per batch, in order. */
+    static List<Logged> batchLog(FerryNode node, String sessionId) throws Exception {
+        List<Logged> log = new ArrayList<>();
         for (Object e : events(node, "Device|dev-1")) {
-            if (e instanceof Device.BatchDone b && b.sessionId().equals(sessionId)) {
-                log.add(b);
+            if (e instanceof Device.BatchesDone b && b.sessionId().equals(sessionId)) {
+                for (long c = b.from(); c < b.to(); c++) {
+                    log.add(new Logged(c, b.edgeId()));
+                }
             }
         }
         return log;
@@ -104,11 +109,11 @@ class MigrationTest {
                 List.of(new MobilityEvent("dev-1", 1, 5, "edge-2"))));
         assertEquals(still, moved.global(), "bit-identical global model (content-addressed refs are equal)");
 
-        List<Device.BatchDone> log = batchLog("moved");
-        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), log.stream().map(Device.BatchDone::cursor)
+        List<Logged> log = batchLog("moved");
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), log.stream().map(Logged::cursor)
                 .toList(), "every batch exactly once, in order");
-        assertEquals("edge-1", log.get(4).edgeId());
-        assertEquals("edge-2", log.get(5).edgeId(), "batch 5 trained on edge-1, its gradient delivered by edge-2");
+        assertEquals("edge-1", log.get(5).edgeId(), "batch 5, in hand at the move, was trained on edge-1");
+        assertEquals("edge-2", log.get(6).edgeId());
         assertEquals("edge-2", log.get(9).edgeId());
         Device.State dev = Asks.<Device.Command, Device.State>ask(node.services().device("dev-1"), Device.Get::new,
                 Duration.ofSeconds(30), node.system().scheduler()).toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -119,7 +124,7 @@ class MigrationTest {
     void theRestartBaselineRedoesTheBatchesBeforeTheMove() throws Exception {
         TrainingSession.State s = run("restart", spec(MigrationMode.RESTART,
                 List.of(new MobilityEvent("dev-1", 1, 5, "edge-2"))));
-        List<Long> cursors = batchLog("restart").stream().map(Device.BatchDone::cursor).toList();
+        List<Long> cursors = batchLog("restart").stream().map(Logged::cursor).toList();
         assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), cursors,
                 "batches 0-4 trained on edge-1 were lost and redone on edge-2 (5 was in flight, its answer dropped)");
         assertNotNull(s.global());
@@ -131,7 +136,7 @@ class MigrationTest {
         TrainingSession.State s = run("nowhere", spec(MigrationMode.FEDFLY,
                 List.of(new MobilityEvent("dev-1", 1, 3, "edge-9"))));
         assertEquals(still, s.global(), "the refused move did not disturb training");
-        List<Device.BatchDone> log = batchLog("nowhere");
+        List<Logged> log = batchLog("nowhere");
         assertEquals(BATCHES, log.size());
         assertTrue(log.stream().allMatch(b -> b.edgeId().equals("edge-1")));
         var reply = Asks.ack(node.services().device("dev-1"), r -> new Device.MoveTo("edge-9", r),

@@ -129,8 +129,9 @@ class SessionIntegrationTest {
                     journal(node, "OffloadedTraining|" + OffloadedTraining.entityId("s1", "dev-2", "edge-2")));
             List<String> device = journal(node, "Device|dev-1");
             assertEquals(List.of("Registered", "AttachedTo"), device.subList(0, 2));
-            assertEquals(2 * 10, device.stream().filter("BatchDone"::equals).count(),
-                    "the batch log: 2 rounds of 500 samples in batches of 50");
+            assertEquals(2, device.stream().filter("BatchesDone"::equals).count(),
+                    "the batch log: one stretch per round (no moves)");
+            assertEquals(20, MigrationTest.batchLog(node, "s1").size(), "2 rounds of 500 samples in batches of 50");
         }
     }
 

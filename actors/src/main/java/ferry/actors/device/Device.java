@@ -89,8 +89,14 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     public record AttachedTo(String edgeId) implements Event {}
 
-    /** The batch log: batch {@code cursor} of a round's attempt was trained on both halves (edge null: locally). */
-    public record BatchDone(String sessionId, int round, int attempt, long cursor, String edgeId) implements Event {}
+    /**
+     * The batch log: batches [from, to) of a round's attempt were trained on both halves, the server half on
+     * {@code edgeId} (null: the whole model locally). Written per stretch on one edge (at a move and at the
+     * round's end) rather than per batch, which keeps a journal write out of every step; a crash loses only an
+     * attempt that is re-run as a whole anyway.
+     */
+    public record BatchesDone(String sessionId, int round, int attempt, long from, long to, String edgeId)
+            implements Event {}
 
     public record State(String deviceId, DeviceProfile profile, DataPartition data, String edgeId)
             implements CborSerializable {
@@ -121,6 +127,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         final java.util.List<Double> stepMillis = new java.util.ArrayList<>();
         /** The edge serving this round now; changes when the device moves. */
         String edge;
+        /** The stretch of batches not yet in the batch log, and the edge it ran on. */
+        long segmentStart;
+        String segmentEdge;
         final java.util.ArrayDeque<ferry.actors.session.MobilityEvent> script;
         Move move;
         /** The old edge's answer to the step in hand, kept while a move is decided. */
@@ -159,6 +168,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         final ActorRef<StatusReply<Done>> replyTo;
         long bytes;
         boolean done;
+        int batchesInWindow;
 
         Move(String from, String to, long atBatch, ActorRef<StatusReply<Done>> replyTo) {
             this.from = from;
@@ -263,6 +273,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         }
         if (ins.offloaded()) {
             run.edge = s.edgeId();
+            run.segmentEdge = s.edgeId();
             beginOnEdge(run);
         } else {
             ctx.getSelf().tell(new NextBatch(ins.round(), ins.attempt()));
@@ -397,22 +408,42 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
      * Logs the batch as trained (the journal is the per-device batch log), then goes on to the next one.
      * {@code trainedHere} is false for a step the old edge trained and the new one only delivered.
      */
+    /** The batch log entry for the stretch since the last one (null if empty); a new stretch starts here. */
+    private static BatchesDone closeSegment(Run r) {
+        BatchesDone e = r.cursor > r.segmentStart ? new BatchesDone(r.ins.sessionId(), r.ins.round(),
+                r.ins.attempt(), r.segmentStart, r.cursor, r.segmentEdge) : null;
+        r.segmentStart = r.cursor;
+        r.segmentEdge = r.edge;
+        return e;
+    }
+
+    private Effect<Event, State> persistThen(List<Event> events, Runnable then) {
+        List<Event> present = events.stream().filter(java.util.Objects::nonNull).toList();
+        return present.isEmpty() ? Effect().none().thenRun(x -> then.run())
+                : Effect().persist(present).thenRun(x -> then.run());
+    }
+
     private Effect<Event, State> batchDone(Run r, String edge, boolean trainedHere, Event first) {
-        long cursor = r.cursor;
         r.cursor++;
         r.awaiting = -1;
         Move m = lastOpenMove;
-        if (m != null && !m.done && trainedHere && edge != null && edge.equals(m.to)) {
-            m.done = true;
-            lastOpenMove = null;
-            int i = r.moves.size() - 1;
-            MoveRecord rec = r.moves.get(i);
-            r.moves.set(i, new MoveRecord(rec.fromEdge(), rec.toEdge(), rec.atBatch(), rec.mode(),
-                    (System.nanoTime() - m.started) / 1e6, rec.bytesMoved(), null));
+        if (m != null && !m.done) {
+            m.batchesInWindow++;
+            if (trainedHere && edge != null && edge.equals(m.to)) {
+                m.done = true;
+                lastOpenMove = null;
+                int i = r.moves.size() - 1;
+                MoveRecord rec = r.moves.get(i);
+                r.moves.set(i, new MoveRecord(rec.fromEdge(), rec.toEdge(), rec.atBatch(), rec.mode(),
+                        (System.nanoTime() - m.started) / 1e6, m.batchesInWindow, rec.bytesMoved(), null));
+            }
         }
-        BatchDone done = new BatchDone(r.ins.sessionId(), r.ins.round(), r.ins.attempt(), cursor, edge);
-        return Effect().persist(first == null ? List.of(done) : List.of(first, done))
-                .thenRun(x -> ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt())));
+        Runnable next = () -> ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt()));
+        if (first == null) {
+            next.run();
+            return Effect().none();
+        }
+        return persistThen(java.util.Arrays.asList(closeSegment(r), first), next);
     }
 
     /** The latest completed move, until its first batch on the new edge is done. */
@@ -477,7 +508,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     private Effect<Event, State> moveRefused(Run r, String why) {
         Move m = r.move;
         r.move = null;
-        r.moves.add(new MoveRecord(m.from, m.to, m.atBatch, r.ins.migration(), 0, 0, why));
+        r.moves.add(new MoveRecord(m.from, m.to, m.atBatch, r.ins.migration(), 0, 0, 0, why));
         ctx.getLog().warn("{}: {}", deviceId, why);
         if (m.replyTo != null) {
             m.replyTo.tell(StatusReply.error(why));
@@ -499,18 +530,21 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         } catch (RuntimeException e) {
             return fail("cannot restart the round on '" + m.to + "': " + e.getMessage());
         }
+        BatchesDone lost = closeSegment(r); // done on the old edge, and about to be redone
         r.cursor = 0;
         r.awaiting = -1;
         r.lossSum = 0;
         r.correct = 0;
         r.samples = 0;
         r.edge = m.to;
+        r.segmentStart = 0;
+        r.segmentEdge = m.to;
         r.move = null;
         r.held = null;
-        r.moves.add(new MoveRecord(m.from, m.to, m.atBatch, MigrationMode.RESTART, 0, 0, null));
+        r.moves.add(new MoveRecord(m.from, m.to, m.atBatch, MigrationMode.RESTART, 0, 0, 0, null));
         lastOpenMove = m;
         detachFrom(m.from);
-        return Effect().persist(new AttachedTo(m.to)).thenRun(x -> {
+        return persistThen(java.util.Arrays.asList(lost, new AttachedTo(m.to)), () -> {
             if (m.replyTo != null) {
                 m.replyTo.tell(StatusReply.ack());
             }
@@ -555,7 +589,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         r.edge = m.to;
         r.move = null;
         r.held = null; // the new edge delivers the same gradient
-        r.moves.add(new MoveRecord(m.from, m.to, m.atBatch, MigrationMode.FEDFLY, 0, m.bytes, null));
+        r.moves.add(new MoveRecord(m.from, m.to, m.atBatch, MigrationMode.FEDFLY, 0, 0, m.bytes, null));
         lastOpenMove = m;
         detachFrom(m.from);
         OffloadedTraining.Resume resume = c.resume();
@@ -568,8 +602,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                     new AttachedTo(m.to));
         }
         r.awaiting = -1;
-        return Effect().persist(new AttachedTo(m.to))
-                .thenRun(x -> ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt())));
+        return persistThen(java.util.Arrays.asList(closeSegment(r), new AttachedTo(m.to)),
+                () -> ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt())));
     }
 
     private void detachFrom(String edgeId) {
@@ -577,6 +611,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     }
 
     private Effect<Event, State> finishRound(Run r) {
+        BatchesDone last = closeSegment(r);
         ModelRef mine;
         try {
             mine = ModelBlobs.putWeights(services.blobs(), model.weights());
@@ -584,7 +619,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return fail("cannot store trained weights: " + e.getMessage());
         }
         if (!r.ins.offloaded()) {
-            return reply(r, List.of(mine));
+            return persistThen(java.util.Arrays.asList(last), () -> replyNow(r, List.of(mine)));
         }
         r.clientWeights = mine;
         ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, r.edge), services.askTimeout(),
@@ -597,7 +632,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                                         reply.getError().getMessage())
                                 : new ServerFinished(r.ins.round(), r.ins.attempt(), (ModelRef) reply.getValue(),
                                         null));
-        return Effect().none();
+        return persistThen(java.util.Arrays.asList(last), () -> { });
     }
 
     private Effect<Event, State> onServerFinished(State s, ServerFinished c) {
@@ -611,11 +646,18 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     }
 
     private Effect<Event, State> reply(Run r, List<ModelRef> parts) {
+        replyNow(r, parts);
+        return Effect().none();
+    }
+
+    private void replyNow(Run r, List<ModelRef> parts) {
         DeviceResult res = new DeviceResult(deviceId, r.ins.round(), r.ins.attempt(), r.partitionSize, parts,
                 r.samples == 0 ? 0 : r.lossSum / r.samples, r.samples == 0 ? 0 : (double) r.correct / r.samples,
                 r.bytesUp, r.bytesDown, (System.nanoTime() - r.started) / 1e9, median(r.stepMillis), r.moves, null);
-        run = null;
-        return Effect().none().thenRun(x -> r.replyTo.tell(res));
+        if (run == r) {
+            run = null;
+        }
+        r.replyTo.tell(res);
     }
 
     static double median(java.util.List<Double> xs) {
@@ -639,7 +681,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(Registered.class, (s, e) -> new State(deviceId, e.profile(), e.data(), s.edgeId()))
                 .onEvent(AttachedTo.class, (s, e) -> new State(deviceId, s.profile(), s.data(), e.edgeId()))
-                .onEvent(BatchDone.class, (s, e) -> s)
+                .onEvent(BatchesDone.class, (s, e) -> s)
                 .build();
     }
 

@@ -165,8 +165,8 @@ public final class OffloadedTraining
         String key = ins.model() + "/" + ins.dataset() + "/" + ins.cut() + "/" + ins.learningRate();
         if (server == null || !key.equals(serverKey)) {
             closeServer();
-            server = new ServerHalf(spec, ins.cut(), ins.seed(),
-                    new SgdConfig(ins.learningRate(), SgdConfig.DEFAULT.momentum(), 0f));
+            server = services.halves().take(key, () -> new ServerHalf(spec, ins.cut(), ins.seed(),
+                    new SgdConfig(ins.learningRate(), SgdConfig.DEFAULT.momentum(), 0f)));
             serverKey = key;
         }
     }
@@ -253,7 +253,7 @@ public final class OffloadedTraining
         handedOffTo = c.toEdge();
         return Effect().persist(new HandedOff(c.round(), c.attempt(), c.toEdge(), h))
                 .thenRun(x -> {
-                    closeServer(); // the state lives on at the new edge
+                    releaseServer(); // the state lives on at the new edge; the half itself can serve another
                     c.replyTo().tell(StatusReply.success(h));
                 });
     }
@@ -318,6 +318,14 @@ public final class OffloadedTraining
     @Override
     public SignalHandler<State> signalHandler() {
         return newSignalHandlerBuilder().onSignal(PostStop.instance(), s -> closeServer()).build();
+    }
+
+    private void releaseServer() {
+        if (server != null) {
+            services.halves().give(serverKey, server);
+            server = null;
+            serverKey = "";
+        }
     }
 
     private void closeServer() {

@@ -5,6 +5,7 @@ import ferry.actors.device.Device;
 import ferry.actors.edge.EdgeServer;
 import ferry.actors.edge.OffloadedTraining;
 import ferry.actors.session.TrainingSession;
+import ferry.persistence.CachingBlobStore;
 import ferry.persistence.FerryDatabase;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
@@ -57,9 +58,10 @@ public final class FerryNode implements AutoCloseable {
                 cluster.manager().tell(Join.create(cluster.selfMember().address()));
             }
             ClusterSharding sharding = ClusterSharding.get(system);
-            FerryServices services = new FerryServices(sharding, db.blobStore(), datasets,
+            FerryServices services = new FerryServices(sharding,
+                    new CachingBlobStore(db.blobStore(), config.getBytes("ferry.blob-cache-size")), datasets,
                     system.dispatchers().lookup(DispatcherSelector.fromConfig(TRAINING_DISPATCHER)),
-                    config.getDuration("ferry.ask-timeout"));
+                    config.getDuration("ferry.ask-timeout"), new HalfPool());
             Props training = DispatcherSelector.fromConfig(TRAINING_DISPATCHER);
             sharding.init(Entity.of(Device.TYPE_KEY, e -> Device.create(e.getEntityId(), services))
                     .withEntityProps(training));
@@ -127,6 +129,7 @@ public final class FerryNode implements AutoCloseable {
         } catch (Exception e) {
             // fall through: the pool is closed either way
         }
+        services.halves().close();
         database.close();
     }
 }
