@@ -7,6 +7,9 @@ import ferry.actors.device.Device;
 import ferry.actors.device.DeviceProfile;
 import ferry.actors.node.DatasetRegistry;
 import ferry.actors.node.FerryNode;
+import ferry.actors.session.MigrationMode;
+import ferry.actors.session.MobilityEvent;
+import ferry.actors.session.MoveRecord;
 import ferry.actors.session.RoundMetrics;
 import ferry.actors.session.SessionSpec;
 import ferry.actors.session.TrainingSession;
@@ -34,7 +37,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SessionJob {
     public static final Set<String> OPTIONS = Set.of("algorithm", "rounds", "devices", "edges",
-            "samples-per-device", "batch", "cut", "lr", "seed", "journal", "session", "report", "timeout");
+            "samples-per-device", "batch", "cut", "lr", "seed", "journal", "session", "report", "timeout",
+            "migration", "move-round", "move-at");
     static final Path LAST_SESSION = Path.of("run/last-session");
 
     private SessionJob() {}
@@ -59,8 +63,22 @@ public final class SessionJob {
         for (int i = 1; i <= devices; i++) {
             deviceIds.add("dev-" + i);
         }
+        // The main job shows a FedFly migration: dev-1 moves to the next edge half-way through a round.
+        MigrationMode migration = MigrationMode.parse(a.str("migration", "fedfly"));
+        int moveRound = a.integer("move-round", Math.min(2, rounds), 0, rounds);
+        double moveAt = a.real("move-at", 0.5);
+        if (!(moveAt >= 0 && moveAt < 1)) {
+            throw new Args.UsageException("--move-at is the fraction of the round's batches done before the move, "
+                    + "in [0, 1); got " + moveAt);
+        }
+        List<MobilityEvent> moves = new ArrayList<>();
+        if (moveRound > 0 && edges > 1 && algorithm.equals("splitfed")) {
+            long batches = (perDevice + batch - 1) / batch;
+            moves.add(new MobilityEvent("dev-1", moveRound, (long) (moveAt * batches), "edge-2"));
+        }
         SessionSpec spec = new SessionSpec(algorithm, "vgg5", DatasetRegistry.FASHION_MNIST, deviceIds, rounds,
-                a.integer("cut", 4, 1, 6), batch, 1, lr, seed, 0, a.integer("timeout", 600, 1, 86_400));
+                a.integer("cut", 4, 1, 6), batch, 1, lr, seed, 0, a.integer("timeout", 600, 1, 86_400), migration,
+                moves);
         String sessionId = a.str("session", resumableOrNew());
 
         Config config = FerryConfig.load(journal, ConfigFactory.empty());
@@ -113,6 +131,14 @@ public final class SessionJob {
                                 + "  devices %d%s%n", m.round(), s.spec().rounds(), m.trainLoss(), m.testAccuracy(),
                         m.seconds(), m.bytesUp() / 1e6, m.bytesDown() / 1e6, m.participants(),
                         m.failures().isEmpty() ? "" : "  left out: " + m.failures());
+                for (MoveRecord mv : m.moves()) {
+                    System.out.println(mv.error() != null
+                            ? String.format("  move of %s to %s refused: %s", mv.device(), mv.toEdge(), mv.error())
+                            : String.format("  %s moved %s -> %s at batch %d (%s): %.0f ms to the first batch on "
+                                    + "%s, %.1f MB of edge state moved", mv.device(), mv.fromEdge(), mv.toEdge(),
+                                    mv.atBatch(), mv.mode().name().toLowerCase(), mv.millis(), mv.toEdge(),
+                                    mv.bytesMoved() / 1e6));
+                }
             }
             if (s.status() == TrainingSession.Status.FINISHED || s.status() == TrainingSession.Status.FAILED) {
                 return s;

@@ -434,7 +434,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 lastOpenMove = null;
                 int i = r.moves.size() - 1;
                 MoveRecord rec = r.moves.get(i);
-                r.moves.set(i, new MoveRecord(rec.fromEdge(), rec.toEdge(), rec.atBatch(), rec.mode(),
+                r.moves.set(i, new MoveRecord(deviceId, rec.fromEdge(), rec.toEdge(), rec.atBatch(), rec.mode(),
                         (System.nanoTime() - m.started) / 1e6, m.batchesInWindow, rec.bytesMoved(), null));
             }
         }
@@ -508,7 +508,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     private Effect<Event, State> moveRefused(Run r, String why) {
         Move m = r.move;
         r.move = null;
-        r.moves.add(new MoveRecord(m.from, m.to, m.atBatch, r.ins.migration(), 0, 0, 0, why));
+        r.moves.add(new MoveRecord(deviceId, m.from, m.to, m.atBatch, r.ins.migration(), 0, 0, 0, why));
         ctx.getLog().warn("{}: {}", deviceId, why);
         if (m.replyTo != null) {
             m.replyTo.tell(StatusReply.error(why));
@@ -541,7 +541,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         r.segmentEdge = m.to;
         r.move = null;
         r.held = null;
-        r.moves.add(new MoveRecord(m.from, m.to, m.atBatch, MigrationMode.RESTART, 0, 0, 0, null));
+        r.moves.add(new MoveRecord(deviceId, m.from, m.to, m.atBatch, MigrationMode.RESTART, 0, 0, 0, null));
         lastOpenMove = m;
         detachFrom(m.from);
         return persistThen(java.util.Arrays.asList(lost, new AttachedTo(m.to)), () -> {
@@ -589,7 +589,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         r.edge = m.to;
         r.move = null;
         r.held = null; // the new edge delivers the same gradient
-        r.moves.add(new MoveRecord(m.from, m.to, m.atBatch, MigrationMode.FEDFLY, 0, 0, m.bytes, null));
+        r.moves.add(new MoveRecord(deviceId, m.from, m.to, m.atBatch, MigrationMode.FEDFLY, 0, 0, m.bytes, null));
         lastOpenMove = m;
         detachFrom(m.from);
         OffloadedTraining.Resume resume = c.resume();

@@ -9,5 +9,5 @@ import ferry.persistence.CborSerializable;
  * {@code millis} minus that many normal steps. {@code bytesMoved} is the edge-side state that travelled (0 for
  * the restart baseline); {@code error} is non-null when the move was refused and the device stayed put.
  */
-public record MoveRecord(String fromEdge, String toEdge, long atBatch, MigrationMode mode, double millis,
+public record MoveRecord(String device, String fromEdge, String toEdge, long atBatch, MigrationMode mode, double millis,
                          int batchesInWindow, long bytesMoved, String error) implements CborSerializable {}

@@ -243,7 +243,8 @@ public final class TrainingSession
         RoundMetrics m = new RoundMetrics(c.round(), c.attempt(), loss, acc, c.testAccuracy(), c.testLoss(),
                 (System.nanoTime() - attemptStarted) / 1e9,
                 ok.stream().mapToLong(DeviceResult::bytesUp).sum(),
-                ok.stream().mapToLong(DeviceResult::bytesDown).sum(), ok.size(), failures());
+                ok.stream().mapToLong(DeviceResult::bytesDown).sum(), ok.size(), failures(),
+                ok.stream().flatMap(r -> r.moves().stream()).toList());
         List<Event> events = new ArrayList<>();
         events.add(new RoundCompleted(c.global(), m));
         if (c.round() >= s.spec().rounds()) {
