@@ -2,6 +2,8 @@ package ferry.actors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -11,6 +13,10 @@ import ferry.actors.device.DeviceProfile;
 import ferry.actors.edge.OffloadedTraining;
 import ferry.actors.node.DatasetRegistry;
 import ferry.actors.node.FerryNode;
+import ferry.actors.node.NodeHealth;
+import ferry.actors.session.MoveRecord;
+import ferry.actors.session.SessionSpec;
+import ferry.persistence.ModelRef;
 import ferry.actors.session.MigrationMode;
 import ferry.actors.session.MobilityEvent;
 import ferry.actors.session.TrainingSession;
@@ -76,6 +82,45 @@ class CrossJvmMigrationTest {
                     assertNotEquals(begun.node(), took.node());
                     assertEquals(5, took.handoff().lastCursor());
                 }
+            }
+        }
+    }
+
+    @Test
+    void aMoveToAnEdgeWhoseJvmDiedIsRefusedAndTrainingGoesOn() throws Exception {
+        try (TestBackend backend = TestBackend.open(Journal.POSTGRES, tmp)) {
+            Config config = ConfigFactory.parseString("pekko.actor.provider = cluster\n"
+                    + "pekko.remote.artery.canonical.port = 0").withFallback(backend.config);
+            try (FerryNode a = FerryNode.start("ferry", config, EntityTestSupport.DATASETS)) {
+                String seed = a.address().host().get() + ":" + a.address().port().get();
+                NodeProcess b = NodeProcess.start("node-b", List.of("--port", "0", "--seeds", seed, "--journal",
+                        "postgres", "--edges", "edge-2", "--capacity", "4"),
+                        Map.of("FERRY_PG_URL", backend.config.getString("ferry.db.url")));
+                String bAddress = b.awaitReady(120);
+                Duration t = Duration.ofSeconds(60);
+                a.hostEdge("edge-1", 4, t).toCompletableFuture().get(60, TimeUnit.SECONDS);
+                DataPartition p = DataPartition.iid(DatasetRegistry.FASHION_MNIST, 2, 0, 5, 800);
+                Asks.ack(a.services().device("dev-1"), r -> new Device.Register(DeviceProfile.DEFAULT, p, r), t,
+                        a.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+                SessionSpec still = new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST,
+                        List.of("dev-1"), 1, 4, 40, 1, 0.05f, 1, 500, 120);
+                ModelRef stillGlobal = MigrationTest.run(a, "still", still).global();
+
+                b.kill(); // SIGKILL: the node vanishes without leaving the cluster
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (NodeHealth.problem(a.system(), bAddress) == null && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                }
+                assertNotNull(NodeHealth.problem(a.system(), bAddress), "the failure detector saw the node go");
+
+                SessionSpec moving = new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST,
+                        List.of("dev-1"), 1, 4, 40, 1, 0.05f, 1, 500, 120, MigrationMode.FEDFLY,
+                        List.of(new MobilityEvent("dev-1", 1, 5, "edge-2")));
+                TrainingSession.State s = MigrationTest.run(a, "dead", moving);
+                assertEquals(stillGlobal, s.global(), "the device trained on at edge-1, undisturbed");
+                MoveRecord move = s.history().get(0).moves().get(0);
+                assertTrue(move.error() != null && move.error().contains("unreachable"), String.valueOf(move));
+                assertEquals(10, MigrationTest.batchLog(a, "dead").size());
             }
         }
     }

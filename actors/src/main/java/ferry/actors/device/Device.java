@@ -169,6 +169,10 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         long bytes;
         boolean done;
         int batchesInWindow;
+        /** A move back to the old edge after the new one failed, and why the move failed. */
+        boolean returning;
+        String refusal;
+        OffloadedTraining.Handoff handoff;
 
         Move(String from, String to, long atBatch, ActorRef<StatusReply<Done>> replyTo) {
             this.from = from;
@@ -565,6 +569,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return restartOn(r, m);
         }
         m.bytes = c.handoff().bytes();
+        m.handoff = c.handoff();
         ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, m.to), services.askTimeout(),
                 ref -> new OffloadedTraining.TakeOver(r.ins, m.from, c.handoff(), castReply(ref)),
                 (reply, failure) -> failure != null
@@ -584,17 +589,42 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         }
         Move m = r.move;
         if (c.failure() != null) {
+            if (!m.returning) {
+                // The new edge died or refused after admitting the device: the old edge takes its own
+                // hand-off back and the device trains on there.
+                ctx.getLog().warn("{}: take-over on '{}' failed ({}); returning to '{}'", deviceId, m.to,
+                        c.failure(), m.from);
+                Move back = new Move(m.to, m.from, m.atBatch, m.replyTo);
+                back.returning = true;
+                back.refusal = "move to '" + m.to + "' failed: " + c.failure();
+                back.bytes = m.bytes;
+                r.move = back;
+                OffloadedTraining.Handoff h = m.handoff;
+                ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, back.to),
+                        services.askTimeout(),
+                        ref -> new OffloadedTraining.TakeOver(r.ins, back.from, h, castReply(ref)),
+                        (reply, failure) -> failure != null
+                                ? new TookOver(r.ins.round(), r.ins.attempt(), null, "edge '" + back.to
+                                        + "' did not answer: " + failure.getMessage())
+                                : reply.isError()
+                                        ? new TookOver(r.ins.round(), r.ins.attempt(), null,
+                                                reply.getError().getMessage())
+                                        : new TookOver(r.ins.round(), r.ins.attempt(),
+                                                (OffloadedTraining.Resume) reply.getValue(), null));
+                return Effect().none();
+            }
             return fail("take-over on '" + m.to + "' failed: " + c.failure());
         }
         r.edge = m.to;
         r.move = null;
         r.held = null; // the new edge delivers the same gradient
-        r.moves.add(new MoveRecord(deviceId, m.from, m.to, m.atBatch, MigrationMode.FEDFLY, 0, 0, m.bytes, null));
-        lastOpenMove = m;
+        r.moves.add(new MoveRecord(deviceId, m.returning ? m.to : m.from, m.returning ? m.from : m.to, m.atBatch,
+                MigrationMode.FEDFLY, 0, 0, m.bytes, m.refusal));
+        lastOpenMove = m.returning ? null : m;
         detachFrom(m.from);
         OffloadedTraining.Resume resume = c.resume();
         if (m.replyTo != null) {
-            m.replyTo.tell(StatusReply.ack());
+            m.replyTo.tell(m.returning ? StatusReply.error(m.refusal) : StatusReply.ack());
         }
         if (r.awaiting >= 0 && resume.lastCursor() == r.awaiting) {
             // The old edge finished the step in hand as the device left; the new edge delivers its gradient.

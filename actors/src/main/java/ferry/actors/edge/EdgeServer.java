@@ -5,7 +5,10 @@ import java.util.List;
 import java.util.TreeSet;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
+import ferry.actors.node.NodeHealth;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -50,14 +53,16 @@ public final class EdgeServer extends EventSourcedBehavior<EdgeServer.Command, E
     }
 
     private final String edgeId;
+    private final ActorContext<Command> ctx;
 
-    private EdgeServer(String edgeId) {
+    private EdgeServer(ActorContext<Command> ctx, String edgeId) {
         super(PersistenceId.of(TYPE_KEY.name(), edgeId));
+        this.ctx = ctx;
         this.edgeId = edgeId;
     }
 
     public static Behavior<Command> create(String edgeId) {
-        return new EdgeServer(edgeId);
+        return Behaviors.setup(ctx -> new EdgeServer(ctx, edgeId));
     }
 
     @Override
@@ -97,6 +102,12 @@ public final class EdgeServer extends EventSourcedBehavior<EdgeServer.Command, E
         if (!s.registered()) {
             return Effect().none().thenRun(x -> c.replyTo().tell(
                     new AttachReply(edgeId, false, "edge '" + edgeId + "' is not registered")));
+        }
+        String down = NodeHealth.problem(ctx.getSystem(), s.address());
+        if (down != null) {
+            // A dead or partitioned edge keeps its registration, but must not take devices.
+            return Effect().none().thenRun(x -> c.replyTo().tell(new AttachReply(edgeId, false,
+                    "edge '" + edgeId + "' cannot take devices: " + down)));
         }
         if (s.devices().contains(c.deviceId())) {
             return Effect().none().thenRun(x -> c.replyTo().tell(new AttachReply(edgeId, true, "")));

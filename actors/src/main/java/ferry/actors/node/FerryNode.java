@@ -31,6 +31,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
  */
 public final class FerryNode implements AutoCloseable {
     public static final String TRAINING_DISPATCHER = "ferry.training-dispatcher";
+    /** The role of nodes that host sessions, devices and the edge registry (the control plane). */
+    public static final String CONTROL = "control";
 
     private final ActorSystem<Void> system;
     private final FerryDatabase database;
@@ -64,7 +66,7 @@ public final class FerryNode implements AutoCloseable {
                     config.getDuration("ferry.ask-timeout"), new HalfPool());
             Props training = DispatcherSelector.fromConfig(TRAINING_DISPATCHER);
             sharding.init(Entity.of(Device.TYPE_KEY, e -> Device.create(e.getEntityId(), services))
-                    .withEntityProps(training));
+                    .withEntityProps(training).withRole(CONTROL));
             // An edge's server halves form one shard, pinned by external shard allocation to the node that
             // hosts the edge (see hostEdge): a device that moves to an edge on another node has its server
             // half taken over there.
@@ -73,9 +75,11 @@ public final class FerryNode implements AutoCloseable {
                     .withMessageExtractor(new EdgeShards<>())
                     .withAllocationStrategy(ExternalShardAllocationStrategy.create(system,
                             OffloadedTraining.TYPE_KEY.name(), Duration.ofSeconds(5))));
-            sharding.init(Entity.of(EdgeServer.TYPE_KEY, e -> EdgeServer.create(e.getEntityId())));
+            sharding.init(Entity.of(EdgeServer.TYPE_KEY, e -> EdgeServer.create(e.getEntityId()))
+                    .withRole(CONTROL));
             sharding.init(Entity.of(TrainingSession.TYPE_KEY,
-                    e -> TrainingSession.create(e.getEntityId(), services)).withEntityProps(training));
+                    e -> TrainingSession.create(e.getEntityId(), services)).withEntityProps(training)
+                    .withRole(CONTROL));
             return new FerryNode(system, db, services);
         } catch (RuntimeException e) {
             system.terminate();

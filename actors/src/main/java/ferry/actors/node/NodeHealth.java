@@ -1,0 +1,33 @@
+package ferry.actors.node;
+
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/** Whether the node at a cluster address can serve: an Up member that the failure detector can reach. */
+public final class NodeHealth {
+    private NodeHealth() {}
+
+    /** Null when the node is fine (or the address is not a cluster address); otherwise why it cannot serve. */
+    public static String problem(ActorSystem<?> system, String address) {
+        if (address == null || !address.startsWith("pekko://")
+                || !"cluster".equals(system.settings().config().getString("pekko.actor.provider"))) {
+            return null;
+        }
+        ClusterEvent.CurrentClusterState state = Cluster.get(system).state();
+        for (Member m : state.getUnreachable()) {
+            if (m.address().toString().equals(address)) {
+                return "its node " + address + " is unreachable";
+            }
+        }
+        for (Member m : state.getMembers()) {
+            if (m.address().toString().equals(address)) {
+                return m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp() ? null
+                        : "its node " + address + " is " + m.status();
+            }
+        }
+        return "its node " + address + " is not in the cluster";
+    }
+}
