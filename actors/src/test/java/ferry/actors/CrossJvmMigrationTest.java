@@ -41,16 +41,24 @@ class CrossJvmMigrationTest {
     @TempDir
     Path tmp;
 
+    static Config controlNode(TestBackend backend) {
+        return ConfigFactory.parseString("pekko.actor.provider = cluster\n"
+                + "pekko.remote.artery.canonical.port = 0").withFallback(backend.config);
+    }
+
+    /** A second JVM on loopback that joins {@code a} and hosts edge-2, on the same PostgreSQL database. */
+    static NodeProcess edgeJvm(FerryNode a, TestBackend backend) throws Exception {
+        String seed = a.address().host().get() + ":" + a.address().port().get();
+        return NodeProcess.start("node-b", List.of("--port", "0", "--seeds", seed, "--journal", "postgres",
+                "--edges", "edge-2", "--capacity", "4"), Map.of("FERRY_PG_URL",
+                backend.config.getString("ferry.db.url")));
+    }
+
     @Test
     void aDeviceMovesToAnEdgeInAnotherJvm() throws Exception {
         try (TestBackend backend = TestBackend.open(Journal.POSTGRES, tmp)) {
-            Config config = ConfigFactory.parseString("pekko.actor.provider = cluster\n"
-                    + "pekko.remote.artery.canonical.port = 0").withFallback(backend.config);
-            try (FerryNode a = FerryNode.start("ferry", config, EntityTestSupport.DATASETS)) {
-                String seed = a.address().host().get() + ":" + a.address().port().get();
-                try (NodeProcess b = NodeProcess.start("node-b", List.of("--port", "0", "--seeds", seed,
-                        "--journal", "postgres", "--edges", "edge-2", "--capacity", "4"),
-                        Map.of("FERRY_PG_URL", backend.config.getString("ferry.db.url")))) {
+            try (FerryNode a = FerryNode.start("ferry", controlNode(backend), EntityTestSupport.DATASETS)) {
+                try (NodeProcess b = edgeJvm(a, backend)) {
                     String bAddress = b.awaitReady(120);
                     Duration t = Duration.ofSeconds(60);
                     a.hostEdge("edge-1", 4, t).toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -89,13 +97,8 @@ class CrossJvmMigrationTest {
     @Test
     void aMoveToAnEdgeWhoseJvmDiedIsRefusedAndTrainingGoesOn() throws Exception {
         try (TestBackend backend = TestBackend.open(Journal.POSTGRES, tmp)) {
-            Config config = ConfigFactory.parseString("pekko.actor.provider = cluster\n"
-                    + "pekko.remote.artery.canonical.port = 0").withFallback(backend.config);
-            try (FerryNode a = FerryNode.start("ferry", config, EntityTestSupport.DATASETS)) {
-                String seed = a.address().host().get() + ":" + a.address().port().get();
-                NodeProcess b = NodeProcess.start("node-b", List.of("--port", "0", "--seeds", seed, "--journal",
-                        "postgres", "--edges", "edge-2", "--capacity", "4"),
-                        Map.of("FERRY_PG_URL", backend.config.getString("ferry.db.url")));
+            try (FerryNode a = FerryNode.start("ferry", controlNode(backend), EntityTestSupport.DATASETS);
+                 NodeProcess b = edgeJvm(a, backend)) {
                 String bAddress = b.awaitReady(120);
                 Duration t = Duration.ofSeconds(60);
                 a.hostEdge("edge-1", 4, t).toCompletableFuture().get(60, TimeUnit.SECONDS);

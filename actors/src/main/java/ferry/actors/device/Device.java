@@ -570,16 +570,21 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         }
         m.bytes = c.handoff().bytes();
         m.handoff = c.handoff();
-        ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, m.to), services.askTimeout(),
-                ref -> new OffloadedTraining.TakeOver(r.ins, m.from, c.handoff(), castReply(ref)),
+        askTakeOver(r, m.to, m.from, c.handoff());
+        return Effect().none();
+    }
+
+    /** Asks {@code edge} to take over a hand-off; the answer comes back as {@link TookOver}. */
+    private void askTakeOver(Run r, String edge, String fromEdge, OffloadedTraining.Handoff h) {
+        ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, edge), services.askTimeout(),
+                ref -> new OffloadedTraining.TakeOver(r.ins, fromEdge, h, castReply(ref)),
                 (reply, failure) -> failure != null
-                        ? new TookOver(r.ins.round(), r.ins.attempt(), null, "edge '" + m.to
+                        ? new TookOver(r.ins.round(), r.ins.attempt(), null, "edge '" + edge
                                 + "' did not answer the take-over: " + failure.getMessage())
                         : reply.isError()
                                 ? new TookOver(r.ins.round(), r.ins.attempt(), null, reply.getError().getMessage())
                                 : new TookOver(r.ins.round(), r.ins.attempt(),
                                         (OffloadedTraining.Resume) reply.getValue(), null));
-        return Effect().none();
     }
 
     private Effect<Event, State> onTookOver(State s, TookOver c) {
@@ -599,18 +604,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 back.refusal = "move to '" + m.to + "' failed: " + c.failure();
                 back.bytes = m.bytes;
                 r.move = back;
-                OffloadedTraining.Handoff h = m.handoff;
-                ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, back.to),
-                        services.askTimeout(),
-                        ref -> new OffloadedTraining.TakeOver(r.ins, back.from, h, castReply(ref)),
-                        (reply, failure) -> failure != null
-                                ? new TookOver(r.ins.round(), r.ins.attempt(), null, "edge '" + back.to
-                                        + "' did not answer: " + failure.getMessage())
-                                : reply.isError()
-                                        ? new TookOver(r.ins.round(), r.ins.attempt(), null,
-                                                reply.getError().getMessage())
-                                        : new TookOver(r.ins.round(), r.ins.attempt(),
-                                                (OffloadedTraining.Resume) reply.getValue(), null));
+                askTakeOver(r, back.to, back.from, m.handoff);
                 return Effect().none();
             }
             return fail("take-over on '" + m.to + "' failed: " + c.failure());
