@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ferry.actors.device.Device;
 import ferry.actors.node.DatasetRegistry;
+import com.typesafe.config.ConfigFactory;
+import ferry.actors.edge.OffloadedTraining;
+import ferry.actors.node.Faults;
 import ferry.actors.node.FerryNode;
+import ferry.actors.session.MoveRecord;
 import ferry.actors.session.MigrationMode;
 import ferry.actors.session.MobilityEvent;
 import ferry.actors.session.SessionSpec;
@@ -40,11 +44,14 @@ class MigrationTest {
     static TestBackend backend;
     static FerryNode node;
     static final int BATCHES = 10;
+    static final Faults FAULTS = new Faults();
 
     @BeforeAll
     static void start() throws Exception {
         backend = TestBackend.open(Journal.H2, tmp);
-        node = FerryNode.start("mig", SessionIntegrationTest.nodeConfig(backend), EntityTestSupport.DATASETS);
+        // A short ask timeout: a crashed edge's silence is noticed in seconds.
+        node = FerryNode.start("mig", ConfigFactory.parseString("ferry.ask-timeout = 3s")
+                .withFallback(SessionIntegrationTest.nodeConfig(backend)), EntityTestSupport.DATASETS, FAULTS);
         SessionIntegrationTest.setUp(node, 2, 400); // dev-1 on edge-1, dev-2 on edge-2; 400 samples each
     }
 
@@ -118,6 +125,54 @@ class MigrationTest {
         Device.State dev = Asks.<Device.Command, Device.State>ask(node.services().device("dev-1"), Device.Get::new,
                 Duration.ofSeconds(30), node.system().scheduler()).toCompletableFuture().get(30, TimeUnit.SECONDS);
         assertEquals("edge-2", dev.edgeId());
+    }
+
+    @Test
+    void anEdgeThatLosesTheServerHalfMidRoundIsRebuiltWithoutRetrainingABatch() throws Exception {
+        ModelRef still = run("still3", spec(MigrationMode.FEDFLY, List.of())).global();
+        FAULTS.loseStateAfterStep(OffloadedTraining.entityId("crash", "dev-1", "edge-1"), 6);
+        TrainingSession.State s = run("crash", spec(MigrationMode.FEDFLY, List.of()));
+        assertEquals(still, s.global(), "rebuilt from the round's start by replaying steps 0-5, then step 6 again");
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L),
+                batchLog("crash").stream().map(Logged::cursor).toList(), "no batch trained twice on the device");
+        MoveRecord rebuilt = s.history().get(0).moves().get(0);
+        assertEquals("edge-1", rebuilt.toEdge());
+        assertTrue(rebuilt.bytesMoved() > 0, "the replayed activations");
+    }
+
+    @Test
+    void aRebuildStartsFromTheEdgesLastCheckpoint() throws Exception {
+        // 40 batches of 10: the edge checkpoints after step 19 (every 20); it crashes after step 25
+        SessionSpec small = new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST,
+                List.of("dev-1", "dev-2"), 1, 4, 10, 1, 0.05f, 1, 500, 120);
+        ModelRef still = run("still5", small).global();
+        FAULTS.loseStateAfterStep(OffloadedTraining.entityId("ckpt", "dev-1", "edge-1"), 25);
+        TrainingSession.State s = run("ckpt", small);
+        assertEquals(still, s.global());
+        assertEquals(40, batchLog("ckpt").size());
+        List<Object> edgeEvents = events(node, "OffloadedTraining|" + OffloadedTraining.entityId("ckpt", "dev-1",
+                "edge-1"));
+        OffloadedTraining.TookOver rebuilt = (OffloadedTraining.TookOver) edgeEvents.stream()
+                .filter(e -> e instanceof OffloadedTraining.TookOver).findFirst().orElseThrow();
+        assertEquals(19, rebuilt.handoff().lastCursor(), "rebuilt from the checkpoint after step 19");
+        assertNotNull(rebuilt.handoff().state());
+        MoveRecord replay = s.history().get(0).moves().get(0);
+        // steps 20-24 replayed (25, the one in hand, is sent again as usual): 5 encoded [10, 64, 7, 7] tensors
+        assertEquals(5L * (1 + 4 * 4 + 10 * 64 * 7 * 7 * 4), replay.bytesMoved(), "steps 20-24, not 0-24");
+    }
+
+    @Test
+    void aSourceEdgeThatDiesDuringTheHandOffIsRebuiltOnTheTarget() throws Exception {
+        ModelRef still = run("still4", spec(MigrationMode.FEDFLY, List.of())).global();
+        // the old edge trains the batch in hand (5), then loses everything before it can hand off
+        FAULTS.loseStateAfterStep(OffloadedTraining.entityId("handoff-crash", "dev-1", "edge-1"), 5);
+        TrainingSession.State s = run("handoff-crash", spec(MigrationMode.FEDFLY,
+                List.of(new MobilityEvent("dev-1", 1, 5, "edge-2"))));
+        assertEquals(still, s.global(), "no loss: edge-2 rebuilt the half from the round's start and the replay");
+        List<Logged> log = batchLog("handoff-crash");
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), log.stream().map(Logged::cursor).toList(),
+                "no duplicate batch");
+        assertEquals("edge-2", log.get(9).edgeId());
     }
 
     @Test

@@ -72,12 +72,16 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     record NextBatch(int round, int attempt) implements Command {}
 
-    record StepAnswered(int round, int attempt, OffloadedTraining.StepReply reply, String failure)
+    /** The answer (or the silence) of {@code edge} to step {@code cursor}. */
+    record StepAnswered(int round, int attempt, long cursor, String edge, OffloadedTraining.StepReply reply,
+                        String failure)
             implements Command {}
 
     record ServerFinished(int round, int attempt, ModelRef serverWeights, String failure) implements Command {}
 
     record MoveAdmitted(String toEdge, boolean accepted, String reason) implements Command {}
+
+    record ReplayAnswered(int round, int attempt, long cursor, String error) implements Command {}
 
     record HandedOff(int round, int attempt, OffloadedTraining.Handoff handoff, String failure) implements Command {}
 
@@ -134,6 +138,15 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         Move move;
         /** The old edge's answer to the step in hand, kept while a move is decided. */
         StepAnswered held;
+        /**
+         * The last durable state of the edge's half (null: the round's global model) and the first step it does
+         * not hold; the activations sent since are kept, so a lost edge is rebuilt by replaying them.
+         */
+        ModelRef checkpoint;
+        long checkpointCursor;
+        final java.util.ArrayDeque<Sent> replay = new java.util.ArrayDeque<>();
+        Sent inFlightSent;
+        int rebuilds;
         final java.util.List<MoveRecord> moves = new java.util.ArrayList<>();
         /** The trained client half, stored while the edge stores its half. */
         ModelRef clientWeights;
@@ -159,6 +172,11 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         }
     }
 
+    /** A step as sent: what an edge needs to redo it. */
+    private record Sent(long cursor, byte[] activations, int[] labels) {}
+
+    static final int MAX_REBUILDS = 3;
+
     /** A move in progress. */
     private static final class Move {
         final String from;
@@ -171,6 +189,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         int batchesInWindow;
         /** A move back to the old edge after the new one failed, and why the move failed. */
         boolean returning;
+        /** A rebuild from the last checkpoint (the old edge lost the state), and why. */
+        boolean rebuild;
         String refusal;
         OffloadedTraining.Handoff handoff;
 
@@ -224,6 +244,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 .onCommand(MoveAdmitted.class, this::onMoveAdmitted)
                 .onCommand(HandedOff.class, this::onHandedOff)
                 .onCommand(TookOver.class, this::onTookOver)
+                .onCommand(ReplayAnswered.class, this::onReplayAnswered)
                 .onCommand(Get.class, (s, c) -> Effect().none().thenRun(x -> c.replyTo().tell(x)))
                 .build();
     }
@@ -350,11 +371,13 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             r.bytesUp += act.length + 4L * b.size();
             r.inFlight = b.size();
             long cursor = r.cursor;
+            String sentTo = r.edge;
             r.awaiting = cursor;
+            r.inFlightSent = new Sent(cursor, act, b.labels());
             ctx.ask(OffloadedTraining.StepReply.class, services.offloaded(r.ins.sessionId(), deviceId, r.edge),
                     services.askTimeout(),
                     ref -> new OffloadedTraining.Step(c.round(), c.attempt(), cursor, act, b.labels(), ref),
-                    (reply, failure) -> new StepAnswered(c.round(), c.attempt(), reply,
+                    (reply, failure) -> new StepAnswered(c.round(), c.attempt(), cursor, sentTo, reply,
                             failure == null ? null : "edge did not answer step " + cursor + ": "
                                     + failure.getMessage()));
             while (!r.script.isEmpty() && r.script.peek().atBatch() < cursor) {
@@ -374,19 +397,22 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         if (run == null || !run.is(c.round(), c.attempt())) {
             return Effect().none();
         }
+        if (c.cursor() != run.awaiting || !c.edge().equals(run.edge)) {
+            return Effect().none(); // about a step the device no longer waits for there
+        }
         if (run.move != null) {
             run.held = c; // decided by the move: dropped if it goes ahead (the new edge delivers it), used if not
             return Effect().none();
         }
         if (c.failure() != null) {
-            return fail(c.failure());
+            return rebuild(run, run.edge, c.failure());
         }
         OffloadedTraining.StepReply reply = c.reply();
         if (!reply.ok()) {
-            return fail("edge refused step " + reply.cursor() + ": " + reply.error());
+            return rebuild(run, run.edge, "edge refused step " + reply.cursor() + ": " + reply.error());
         }
-        if (reply.cursor() != run.awaiting) {
-            return Effect().none();
+        if (reply.checkpoint() != null) {
+            setCheckpoint(run, reply.checkpoint(), reply.cursor() + 1);
         }
         run.stepMillis.add((System.nanoTime() - run.sentAt) / 1e6);
         return applyGradient(run, reply.gradient(), reply.loss(), reply.correct(), true, null);
@@ -405,6 +431,10 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         }
         r.bytesDown += gradient.length;
         r.add(loss, correct, r.inFlight);
+        if (r.inFlightSent != null && r.inFlightSent.cursor() == r.awaiting && r.awaiting >= r.checkpointCursor) {
+            r.replay.add(r.inFlightSent);
+        }
+        r.inFlightSent = null;
         return batchDone(r, r.edge, trainedHere, first);
     }
 
@@ -448,6 +478,68 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return Effect().none();
         }
         return persistThen(java.util.Arrays.asList(closeSegment(r), first), next);
+    }
+
+    /** A durable state of the edge's half now holds every step before {@code cursor}: older replays go. */
+    private static void setCheckpoint(Run r, ModelRef state, long cursor) {
+        r.checkpoint = state;
+        r.checkpointCursor = cursor;
+        while (!r.replay.isEmpty() && r.replay.peek().cursor() < cursor) {
+            r.replay.poll();
+        }
+    }
+
+    /**
+     * The edge lost the device's server half (it crashed, restarted, or its node died during a hand-off):
+     * {@code edge} rebuilds it from the last checkpoint and the device replays the steps since, so no batch is
+     * trained twice on the device and none is lost.
+     */
+    private Effect<Event, State> rebuild(Run r, String edge, String why) {
+        if (++r.rebuilds > MAX_REBUILDS) {
+            return fail("edge failed " + MAX_REBUILDS + " times in this round; last: " + why);
+        }
+        ctx.getLog().warn("{}: {}; rebuilding the server half on '{}' from step {} and replaying {} step(s)",
+                deviceId, why, edge, r.checkpointCursor, r.replay.size());
+        Move m = r.move != null ? r.move : new Move(r.edge, edge, r.awaiting >= 0 ? r.awaiting : r.cursor, null);
+        m.rebuild = true;
+        m.refusal = why;
+        r.move = m;
+        askTakeOver(r, edge, m.from, new OffloadedTraining.Handoff(r.checkpoint, null, r.checkpointCursor - 1, 0,
+                0, 0));
+        return Effect().none();
+    }
+
+    private Effect<Event, State> onReplayAnswered(State s, ReplayAnswered c) {
+        if (run == null || !run.is(c.round(), c.attempt()) || c.error() == null) {
+            return Effect().none();
+        }
+        return fail("replaying step " + c.cursor() + " failed: " + c.error());
+    }
+
+    /** Sends the kept steps again, then the one in hand, to the edge that rebuilt the half. */
+    private void replayTo(Run r) {
+        String to = r.edge;
+        var edge = services.offloaded(r.ins.sessionId(), deviceId, to);
+        for (Sent e : r.replay) {
+            ctx.ask(OffloadedTraining.StepReply.class, edge, services.askTimeout(),
+                    ref -> new OffloadedTraining.Step(r.ins.round(), r.ins.attempt(), e.cursor(), e.activations(),
+                            e.labels(), ref),
+                    (reply, failure) -> new ReplayAnswered(r.ins.round(), r.ins.attempt(), e.cursor(),
+                            failure != null ? failure.getMessage() : reply.error()));
+        }
+        if (r.awaiting >= 0 && r.inFlightSent != null) {
+            Sent e = r.inFlightSent;
+            r.sentAt = System.nanoTime();
+            ctx.ask(OffloadedTraining.StepReply.class, edge, services.askTimeout(),
+                    ref -> new OffloadedTraining.Step(r.ins.round(), r.ins.attempt(), e.cursor(), e.activations(),
+                            e.labels(), ref),
+                    (reply, failure) -> new StepAnswered(r.ins.round(), r.ins.attempt(), e.cursor(), to, reply,
+                            failure == null ? null : "edge did not answer step " + e.cursor() + ": "
+                                    + failure.getMessage()));
+        } else {
+            r.awaiting = -1;
+            ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt()));
+        }
     }
 
     /** The latest completed move, until its first batch on the new edge is done. */
@@ -535,6 +627,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return fail("cannot restart the round on '" + m.to + "': " + e.getMessage());
         }
         BatchesDone lost = closeSegment(r); // done on the old edge, and about to be redone
+        setCheckpoint(r, null, 0);
+        r.replay.clear();
+        r.inFlightSent = null;
         r.cursor = 0;
         r.awaiting = -1;
         r.lossSum = 0;
@@ -563,10 +658,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         }
         Move m = r.move;
         if (c.failure() != null) {
-            // The old edge could not hand its state off (it may be dead): fall back to the baseline on the new one.
-            ctx.getLog().warn("{}: hand-off from '{}' failed ({}); restarting the round on '{}'", deviceId, m.from,
-                    c.failure(), m.to);
-            return restartOn(r, m);
+            // The old edge could not hand its state off (it may have died): the new one rebuilds it.
+            return rebuild(r, m.to, "hand-off from '" + m.from + "' failed: " + c.failure());
         }
         m.bytes = c.handoff().bytes();
         m.handoff = c.handoff();
@@ -594,6 +687,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         }
         Move m = r.move;
         if (c.failure() != null) {
+            if (m.rebuild) {
+                return fail("rebuilding the server half on '" + m.to + "' failed: " + c.failure());
+            }
             if (!m.returning) {
                 // The new edge died or refused after admitting the device: the old edge takes its own
                 // hand-off back and the device trains on there.
@@ -609,6 +705,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             }
             return fail("take-over on '" + m.to + "' failed: " + c.failure());
         }
+        if (m.rebuild) {
+            return onRebuilt(r, m);
+        }
         r.edge = m.to;
         r.move = null;
         r.held = null; // the new edge delivers the same gradient
@@ -617,6 +716,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         lastOpenMove = m.returning ? null : m;
         detachFrom(m.from);
         OffloadedTraining.Resume resume = c.resume();
+        if (m.handoff != null) {
+            setCheckpoint(r, m.handoff.state(), m.handoff.lastCursor() + 1);
+        }
         if (m.replyTo != null) {
             m.replyTo.tell(m.returning ? StatusReply.error(m.refusal) : StatusReply.ack());
         }
@@ -628,6 +730,27 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         r.awaiting = -1;
         return persistThen(java.util.Arrays.asList(closeSegment(r), new AttachedTo(m.to)),
                 () -> ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt())));
+    }
+
+    /** The half was rebuilt on {@code m.to}: replay, and re-attach if the edge changed. */
+    private Effect<Event, State> onRebuilt(Run r, Move m) {
+        boolean moved = !m.to.equals(r.edge);
+        long replayed = r.replay.stream().mapToLong(e -> e.activations().length).sum();
+        r.edge = m.to;
+        r.move = null;
+        r.held = null;
+        r.moves.add(new MoveRecord(deviceId, m.from, m.to, m.atBatch, MigrationMode.FEDFLY, 0, 0, replayed,
+                null));
+        lastOpenMove = m;
+        if (m.replyTo != null) {
+            m.replyTo.tell(StatusReply.ack());
+        }
+        if (!moved) {
+            replayTo(r);
+            return Effect().none();
+        }
+        detachFrom(m.from);
+        return persistThen(java.util.Arrays.asList(closeSegment(r), new AttachedTo(m.to)), () -> replayTo(r));
     }
 
     private void detachFrom(String edgeId) {

@@ -76,7 +76,12 @@ public final class OffloadedTraining
     public record HandOff(int round, int attempt, String toEdge, ActorRef<StatusReply<Handoff>> replyTo)
             implements Command {}
 
-    /** FedFly hand-off, target side: take over a handed-off state and answer with the pending gradient. */
+    /**
+     * FedFly hand-off, target side: take over a handed-off state and answer with the pending gradient. A hand-off
+     * without a state ({@code state == null}) starts from the round's global model with fresh momentum; one
+     * without a gradient has nothing pending. A device that lost its edge rebuilds with one of these and then
+     * replays the steps since that state.
+     */
     public record TakeOver(RoundInstruction instruction, String fromEdge, Handoff handoff,
                            ActorRef<StatusReply<Resume>> replyTo) implements Command {}
 
@@ -87,11 +92,15 @@ public final class OffloadedTraining
     /** What the new edge tells the device: the last step it has a gradient for, that gradient and its loss. */
     public record Resume(long lastCursor, byte[] gradient, float loss, int correct) implements CborSerializable {}
 
-    /** The answer to a step: the cut-layer gradient as tensor bytes, or an error saying what was wrong. */
-    public record StepReply(long cursor, byte[] gradient, float loss, int correct, String error)
-            implements CborSerializable {
+    /**
+     * The answer to a step: the cut-layer gradient as tensor bytes, or an error saying what was wrong. When the
+     * edge has just checkpointed its half, {@code checkpoint} refers to that state, which holds everything up to
+     * step {@code cursor}.
+     */
+    public record StepReply(long cursor, byte[] gradient, float loss, int correct, String error,
+                            ModelRef checkpoint) implements CborSerializable {
         public static StepReply failed(long cursor, String error) {
-            return new StepReply(cursor, new byte[0], 0, 0, error);
+            return new StepReply(cursor, new byte[0], 0, 0, error, null);
         }
 
         public boolean ok() {
@@ -112,6 +121,9 @@ public final class OffloadedTraining
     public record TookOver(RoundInstruction instruction, String fromEdge, Handoff handoff, String node)
             implements Event {}
 
+    /** The server half's state after step {@code cursor - 1}, made durable every few steps. */
+    public record Checkpointed(int round, int attempt, long cursor, ModelRef state) implements Event {}
+
     public record State(String id, int round, int attempt, boolean inRound, String edgeId, String model,
                         String dataset, int cut, float learningRate, long seed, ModelRef global,
                         ModelRef lastServerWeights, long roundsFinished) implements CborSerializable {}
@@ -130,12 +142,15 @@ public final class OffloadedTraining
     private float lastLoss;
     private int lastCorrect;
     private String handedOffTo;
+    /** Steps between durable checkpoints of the live half (0: none). */
+    private final int checkpointEvery;
 
     private OffloadedTraining(ActorContext<Command> ctx, String id, FerryServices services) {
         super(PersistenceId.of(TYPE_KEY.name(), id));
         this.ctx = ctx;
         this.id = id;
         this.services = services;
+        this.checkpointEvery = ctx.getSystem().settings().config().getInt("ferry.checkpoint-every");
     }
 
     public static Behavior<Command> create(String entityId, FerryServices services) {
@@ -212,19 +227,39 @@ public final class OffloadedTraining
             String p = problem;
             return Effect().none().thenRun(x -> c.replyTo().tell(StepReply.failed(c.cursor(), p)));
         }
-        StepReply reply;
+        StepResult r;
         try {
-            Tensor act = TensorCodec.decode(c.activations());
-            StepResult r = server.step(act, c.labels());
-            expectedCursor++;
-            lastGradient = TensorCodec.encode(r.cutGradient());
-            lastLoss = r.loss();
-            lastCorrect = r.correct();
-            reply = new StepReply(c.cursor(), lastGradient, r.loss(), r.correct(), null);
+            r = server.step(TensorCodec.decode(c.activations()), c.labels());
         } catch (IllegalArgumentException e) { // malformed tensors, wrong shapes, bad labels: nothing trained
-            reply = StepReply.failed(c.cursor(), e.getMessage());
+            return Effect().none().thenRun(x -> c.replyTo().tell(StepReply.failed(c.cursor(), e.getMessage())));
         }
-        StepReply out = reply;
+        expectedCursor++;
+        lastGradient = TensorCodec.encode(r.cutGradient());
+        lastLoss = r.loss();
+        lastCorrect = r.correct();
+        if (services.faults().losesStateAfter(id, c.cursor())) {
+            ctx.getLog().warn("{}: injected fault: the server half loses its live state after step {}", id,
+                    c.cursor());
+            closeServer();
+            liveRound = -1;
+            return Effect().none(); // the device hears nothing, as from a crashed node
+        }
+        if (checkpointEvery > 0 && expectedCursor % checkpointEvery == 0) {
+            // Bounds what a lost edge costs: a device rebuilds from here by replaying only the steps since.
+            ModelRef state;
+            try {
+                state = ModelBlobs.putState(services.blobs(), server.state());
+            } catch (RuntimeException e) {
+                ctx.getLog().warn("{}: checkpoint at step {} not written: {}", id, expectedCursor, e.toString());
+                state = null;
+            }
+            if (state != null) {
+                StepReply out = new StepReply(c.cursor(), lastGradient, r.loss(), r.correct(), null, state);
+                return Effect().persist(new Checkpointed(c.round(), c.attempt(), expectedCursor, state))
+                        .thenRun(x -> c.replyTo().tell(out));
+            }
+        }
+        StepReply out = new StepReply(c.cursor(), lastGradient, r.loss(), r.correct(), null, null);
         return Effect().none().thenRun(x -> c.replyTo().tell(out));
     }
 
@@ -263,8 +298,14 @@ public final class OffloadedTraining
         byte[] gradient;
         try {
             prepareServer(ins);
-            server.load(ModelBlobs.getState(services.blobs(), c.handoff().state()));
-            gradient = services.blobs().get(c.handoff().lastGradient());
+            if (c.handoff().state() == null) {
+                server.loadWeights(ModelBlobs.select(ModelBlobs.getWeights(services.blobs(), ins.global()),
+                        server.parameterNames()), true);
+            } else {
+                server.load(ModelBlobs.getState(services.blobs(), c.handoff().state()));
+            }
+            gradient = c.handoff().lastGradient() == null ? new byte[0]
+                    : services.blobs().get(c.handoff().lastGradient());
         } catch (RuntimeException e) {
             closeServer();
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
@@ -307,6 +348,7 @@ public final class OffloadedTraining
                 .onEvent(HandedOff.class, (s, e) -> new State(id, e.round(), e.attempt(), false, s.edgeId(),
                         s.model(), s.dataset(), s.cut(), s.learningRate(), s.seed(), s.global(),
                         s.lastServerWeights(), s.roundsFinished()))
+                .onEvent(Checkpointed.class, (s, e) -> s)
                 .onEvent(TookOver.class, (s, e) -> {
                     RoundInstruction i = e.instruction();
                     return new State(id, i.round(), i.attempt(), true, edgeOf(id), i.model(), i.dataset(), i.cut(),

@@ -46,6 +46,11 @@ public final class FerryNode implements AutoCloseable {
 
     /** Starts a node; with no seed nodes configured it forms a cluster of its own. */
     public static FerryNode start(String name, Config config, DatasetRegistry datasets) {
+        return start(name, config, datasets, Faults.NONE);
+    }
+
+    /** A node with injected faults, for chaos tests. */
+    public static FerryNode start(String name, Config config, DatasetRegistry datasets, Faults faults) {
         FerryDatabase db = FerryDatabase.fromConfig(config);
         try {
             db.ensureSchema();
@@ -63,7 +68,7 @@ public final class FerryNode implements AutoCloseable {
             FerryServices services = new FerryServices(sharding,
                     new CachingBlobStore(db.blobStore(), config.getBytes("ferry.blob-cache-size")), datasets,
                     system.dispatchers().lookup(DispatcherSelector.fromConfig(TRAINING_DISPATCHER)),
-                    config.getDuration("ferry.ask-timeout"), new HalfPool());
+                    config.getDuration("ferry.ask-timeout"), new HalfPool(), faults);
             Props training = DispatcherSelector.fromConfig(TRAINING_DISPATCHER);
             sharding.init(Entity.of(Device.TYPE_KEY, e -> Device.create(e.getEntityId(), services))
                     .withEntityProps(training).withRole(CONTROL));

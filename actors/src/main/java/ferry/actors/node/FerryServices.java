@@ -16,7 +16,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * model halves.
  */
 public record FerryServices(ClusterSharding sharding, BlobStore blobs, DatasetRegistry datasets,
-                            Executor blockingExecutor, Duration askTimeout, HalfPool halves) {
+                            Executor blockingExecutor, Duration askTimeout, HalfPool halves, Faults faults) {
 
     public EntityRef<Device.Command> device(String id) {
         return sharding.entityRefFor(Device.TYPE_KEY, id);

@@ -1,0 +1,25 @@
+package ferry.actors.node;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Injected faults, for chaos tests: an edge's server half that "crashes" (loses its live state) right after a
+ * given step, as if its node had restarted. No faults are injected unless a test or the chaos tooling asks.
+ */
+public final class Faults {
+    public static final Faults NONE = new Faults();
+    private final Map<String, Long> loseStateAfter = new ConcurrentHashMap<>();
+
+    /** The server half of entity {@code entityId} loses its live state once step {@code cursor} is trained. */
+    public Faults loseStateAfterStep(String entityId, long cursor) {
+        loseStateAfter.put(entityId, cursor);
+        return this;
+    }
+
+    /** Whether the entity should lose its state now (each fault fires once). */
+    public boolean losesStateAfter(String entityId, long cursor) {
+        Long at = loseStateAfter.get(entityId);
+        return at != null && at == cursor && loseStateAfter.remove(entityId, at);
+    }
+}
