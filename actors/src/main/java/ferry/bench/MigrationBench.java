@@ -24,7 +24,7 @@ import java.util.Set;
  * 32x32x3 all the same).
  */
 final class MigrationBench {
-    static final Set<String> OPTIONS = Set.of("moves", "batch", "gap", "jvms");
+    static final Set<String> OPTIONS = Set.of("moves", "batch", "gap", "jvms", "durable-handover");
 
     private MigrationBench() {}
 
@@ -35,17 +35,19 @@ final class MigrationBench {
         int batch = a.integer("batch", 100, 1, 1000);
         int gap = a.integer("gap", 3, 1, 100);
         List<String> jvms = Arrays.asList(a.str("jvms", "1,2").split(","));
+        String durable = a.str("durable-handover", "on");
         DatasetRegistry datasets = new DatasetRegistry();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", "vgg5");
         out.put("batch", batch);
         out.put("moves", moves);
+        out.put("durable_handover", durable);
         for (Shape shape : List.of(new Shape("", DatasetRegistry.FASHION_MNIST),
                 new Shape("_32x32x3", DatasetRegistry.FASHION_MNIST_RGB32))) {
             for (String j : jvms) {
                 boolean two = j.trim().equals("2");
                 String key = (two ? "two_jvm" : "one_jvm") + shape.key();
-                double[] r = measure(datasets, two, shape.dataset(), moves, batch, gap);
+                double[] r = measure(datasets, two, shape.dataset(), moves, batch, gap, durable);
                 System.out.printf("%s: overhead median %.1f ms, max %.1f ms, step %.1f ms, %d bytes moved%n", key,
                         r[0], r[1], r[2], (long) r[3]);
                 out.put("overhead_ms_" + key + "_median", round(r[0]));
@@ -59,9 +61,9 @@ final class MigrationBench {
 
     /** [median overhead, max overhead, median step, bytes moved per move]. */
     static double[] measure(DatasetRegistry datasets, boolean twoJvms, String dataset, int moves, int batch,
-                            int gap) throws Exception {
+                            int gap, String durable) throws Exception {
         int batches = gap * (moves + 1);
-        try (BenchCluster c = BenchCluster.start(datasets, twoJvms, Map.of())) {
+        try (BenchCluster c = BenchCluster.start(datasets, twoJvms, Map.of("ferry.durable-handover", durable))) {
             c.device(dataset, batch * batches);
             List<MobilityEvent> script = new ArrayList<>();
             for (int m = 1; m <= moves; m++) {

@@ -47,9 +47,16 @@ public final class NodeProcess implements AutoCloseable {
 
     /** Starts {@code ferry node} with the given arguments and environment additions. */
     public static NodeProcess start(String label, List<String> args, Map<String, String> env) throws IOException {
+        return start(label, args, env, Map.of());
+    }
+
+    /** The same, with configuration settings passed as system properties (they override the config files). */
+    public static NodeProcess start(String label, List<String> args, Map<String, String> env,
+                                    Map<String, String> settings) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(System.getProperty("java.home") + "/bin/java");
         cmd.add("-Dai.djl.offline=true");
+        settings.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-Xmx2g");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

@@ -83,7 +83,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     record ReplayAnswered(int round, int attempt, long cursor, String error) implements Command {}
 
-    record HandedOff(int round, int attempt, OffloadedTraining.Handoff handoff, String failure) implements Command {}
+    record HandedOff(int round, int attempt, OffloadedTraining.Handover handover, String failure)
+            implements Command {}
 
     record TookOver(int round, int attempt, OffloadedTraining.Resume resume, String failure) implements Command {}
 
@@ -192,7 +193,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         /** A rebuild from the last checkpoint (the old edge lost the state), and why. */
         boolean rebuild;
         String refusal;
-        OffloadedTraining.Handoff handoff;
+        OffloadedTraining.Handover handover;
 
         Move(String from, String to, long atBatch, ActorRef<StatusReply<Done>> replyTo) {
             this.from = from;
@@ -505,7 +506,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         m.refusal = why;
         r.move = m;
         askTakeOver(r, edge, m.from, new OffloadedTraining.Handoff(r.checkpoint, null, r.checkpointCursor - 1, 0,
-                0, 0));
+                0, 0), null);
         return Effect().none();
     }
 
@@ -596,7 +597,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                         : reply.isError()
                                 ? new HandedOff(r.ins.round(), r.ins.attempt(), null, reply.getError().getMessage())
                                 : new HandedOff(r.ins.round(), r.ins.attempt(),
-                                        (OffloadedTraining.Handoff) reply.getValue(), null));
+                                        (OffloadedTraining.Handover) reply.getValue(), null));
         return Effect().none();
     }
 
@@ -661,16 +662,17 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             // The old edge could not hand its state off (it may have died): the new one rebuilds it.
             return rebuild(r, m.to, "hand-off from '" + m.from + "' failed: " + c.failure());
         }
-        m.bytes = c.handoff().bytes();
-        m.handoff = c.handoff();
-        askTakeOver(r, m.to, m.from, c.handoff());
+        m.bytes = c.handover().bytes();
+        m.handover = c.handover();
+        askTakeOver(r, m.to, m.from, null, c.handover());
         return Effect().none();
     }
 
     /** Asks {@code edge} to take over a hand-off; the answer comes back as {@link TookOver}. */
-    private void askTakeOver(Run r, String edge, String fromEdge, OffloadedTraining.Handoff h) {
+    private void askTakeOver(Run r, String edge, String fromEdge, OffloadedTraining.Handoff h,
+                             OffloadedTraining.Handover v) {
         ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, edge), services.askTimeout(),
-                ref -> new OffloadedTraining.TakeOver(r.ins, fromEdge, h, castReply(ref)),
+                ref -> new OffloadedTraining.TakeOver(r.ins, fromEdge, h, v, castReply(ref)),
                 (reply, failure) -> failure != null
                         ? new TookOver(r.ins.round(), r.ins.attempt(), null, "edge '" + edge
                                 + "' did not answer the take-over: " + failure.getMessage())
@@ -700,7 +702,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 back.refusal = "move to '" + m.to + "' failed: " + c.failure();
                 back.bytes = m.bytes;
                 r.move = back;
-                askTakeOver(r, back.to, back.from, m.handoff);
+                askTakeOver(r, back.to, back.from, null, m.handover);
                 return Effect().none();
             }
             return fail("take-over on '" + m.to + "' failed: " + c.failure());
@@ -716,9 +718,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         lastOpenMove = m.returning ? null : m;
         detachFrom(m.from);
         OffloadedTraining.Resume resume = c.resume();
-        if (m.handoff != null) {
-            setCheckpoint(r, m.handoff.state(), m.handoff.lastCursor() + 1);
-        }
+        // The handed-over state is not known to be durable yet: the last checkpoint and the replay stay.
         if (m.replyTo != null) {
             m.replyTo.tell(m.returning ? StatusReply.error(m.refusal) : StatusReply.ack());
         }

@@ -10,6 +10,7 @@ import ferry.zoo.model.ModelSpecs;
 import ferry.actors.node.DatasetRegistry;
 import ferry.zoo.tensor.Tensor;
 import ferry.zoo.tensor.TensorCodec;
+import ferry.zoo.train.ModelStateCodec;
 import ferry.zoo.train.ServerHalf;
 import ferry.zoo.train.SgdConfig;
 import ferry.zoo.train.StepResult;
@@ -73,7 +74,7 @@ public final class OffloadedTraining
      * cursor) and the last cut-layer gradient go to the blob store, the hand-off is persisted, and this edge
      * stops serving the device.
      */
-    public record HandOff(int round, int attempt, String toEdge, ActorRef<StatusReply<Handoff>> replyTo)
+    public record HandOff(int round, int attempt, String toEdge, ActorRef<StatusReply<Handover>> replyTo)
             implements Command {}
 
     /**
@@ -82,8 +83,20 @@ public final class OffloadedTraining
      * without a gradient has nothing pending. A device that lost its edge rebuilds with one of these and then
      * replays the steps since that state.
      */
-    public record TakeOver(RoundInstruction instruction, String fromEdge, Handoff handoff,
+    public record TakeOver(RoundInstruction instruction, String fromEdge, Handoff handoff, Handover handover,
                            ActorRef<StatusReply<Resume>> replyTo) implements Command {}
+
+    /**
+     * The state itself, as the old edge hands it over: the server half's encoded state and the last gradient.
+     * It goes straight to the new edge; making it durable happens beside, off the device's critical path (a
+     * crash before it is durable costs a rebuild from the last checkpoint, never a lost or repeated batch).
+     */
+    public record Handover(long lastCursor, float lastLoss, int lastCorrect, byte[] state, byte[] gradient)
+            implements CborSerializable {
+        public long bytes() {
+            return state.length + gradient.length;
+        }
+    }
 
     /** What moves between edges: refs to the server half's state and the last gradient, and its cursor. */
     public record Handoff(ModelRef state, ModelRef lastGradient, long lastCursor, float lastLoss, int lastCorrect,
@@ -144,6 +157,8 @@ public final class OffloadedTraining
     private String handedOffTo;
     /** Steps between durable checkpoints of the live half (0: none). */
     private final int checkpointEvery;
+    /** Whether a hand-off also writes the handed-over state to the blob store (beside, not before, the move). */
+    private final boolean durableHandover;
 
     private OffloadedTraining(ActorContext<Command> ctx, String id, FerryServices services) {
         super(PersistenceId.of(TYPE_KEY.name(), id));
@@ -151,6 +166,7 @@ public final class OffloadedTraining
         this.id = id;
         this.services = services;
         this.checkpointEvery = ctx.getSystem().settings().config().getInt("ferry.checkpoint-every");
+        this.durableHandover = ctx.getSystem().settings().config().getBoolean("ferry.durable-handover");
     }
 
     public static Behavior<Command> create(String entityId, FerryServices services) {
@@ -276,46 +292,57 @@ public final class OffloadedTraining
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error("no live round " + c.round()
                     + " (attempt " + c.attempt() + ") to hand off here")));
         }
-        Handoff h;
-        try {
-            ModelRef state = ModelBlobs.putState(services.blobs(), server.state());
-            ModelRef grad = services.blobs().put(lastGradient);
-            h = new Handoff(state, grad, expectedCursor - 1, lastLoss, lastCorrect, state.size() + grad.size());
-        } catch (RuntimeException e) {
-            return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
-                    "edge cannot save its state for the hand-off: " + e.getMessage())));
-        }
+        byte[] state = ModelStateCodec.encode(server.state());
+        Handover v = new Handover(expectedCursor - 1, lastLoss, lastCorrect, state, lastGradient);
         handedOffTo = c.toEdge();
-        return Effect().persist(new HandedOff(c.round(), c.attempt(), c.toEdge(), h))
-                .thenRun(x -> {
-                    releaseServer(); // the state lives on at the new edge; the half itself can serve another
-                    c.replyTo().tell(StatusReply.success(h));
-                });
+        releaseServer(); // the state lives on at the new edge; the half itself can serve another
+        c.replyTo().tell(StatusReply.success(v)); // first: the device must not wait for the disk
+        if (!durableHandover) {
+            // The last checkpoint plus the device's replay log already cover a crash; only the fact is logged.
+            return Effect().persist(new HandedOff(c.round(), c.attempt(), c.toEdge(),
+                    new Handoff(null, null, v.lastCursor(), v.lastLoss(), v.lastCorrect(), v.bytes())));
+        }
+        try {
+            ModelRef sref = services.blobs().put(state);
+            ModelRef gref = services.blobs().put(v.gradient());
+            return Effect().persist(new HandedOff(c.round(), c.attempt(), c.toEdge(),
+                    new Handoff(sref, gref, v.lastCursor(), v.lastLoss(), v.lastCorrect(), v.bytes())));
+        } catch (RuntimeException e) {
+            ctx.getLog().warn("{}: handed-off state not made durable: {}", id, e.toString());
+            return Effect().none();
+        }
     }
 
     private Effect<Event, State> onTakeOver(State s, TakeOver c) {
         RoundInstruction ins = c.instruction();
+        Handover v = c.handover();
+        Handoff h = c.handoff() != null ? c.handoff()
+                : new Handoff(null, null, v.lastCursor(), v.lastLoss(), v.lastCorrect(), v.bytes());
         byte[] gradient;
         try {
             prepareServer(ins);
-            if (c.handoff().state() == null) {
-                server.loadWeights(ModelBlobs.select(ModelBlobs.getWeights(services.blobs(), ins.global()),
-                        server.parameterNames()), true);
+            if (v != null) {
+                server.load(ModelStateCodec.decode(v.state()));
+                gradient = v.gradient();
             } else {
-                server.load(ModelBlobs.getState(services.blobs(), c.handoff().state()));
+                if (h.state() == null) {
+                    server.loadWeights(ModelBlobs.select(ModelBlobs.getWeights(services.blobs(), ins.global()),
+                            server.parameterNames()), true);
+                } else {
+                    server.load(ModelBlobs.getState(services.blobs(), h.state()));
+                }
+                gradient = h.lastGradient() == null ? new byte[0] : services.blobs().get(h.lastGradient());
             }
-            gradient = c.handoff().lastGradient() == null ? new byte[0]
-                    : services.blobs().get(c.handoff().lastGradient());
         } catch (RuntimeException e) {
             closeServer();
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
                     "edge cannot take over round " + ins.round() + ": " + e.getMessage())));
         }
-        goLive(ins, c.handoff().lastCursor() + 1);
+        goLive(ins, h.lastCursor() + 1);
         lastGradient = gradient;
-        return Effect().persist(new TookOver(ins, c.fromEdge(), c.handoff(), node()))
-                .thenRun(x -> c.replyTo().tell(StatusReply.success(new Resume(c.handoff().lastCursor(), gradient,
-                        c.handoff().lastLoss(), c.handoff().lastCorrect()))));
+        // Answer first, persist beside: steps that arrive meanwhile wait in the stash for the write.
+        c.replyTo().tell(StatusReply.success(new Resume(h.lastCursor(), gradient, h.lastLoss(), h.lastCorrect())));
+        return Effect().persist(new TookOver(ins, c.fromEdge(), h, node()));
     }
 
     private Effect<Event, State> onFinish(State s, FinishRound c) {
