@@ -10,6 +10,7 @@ import com.typesafe.config.ConfigFactory;
 import ferry.actors.device.DataPartition;
 import ferry.actors.device.Device;
 import ferry.actors.device.DeviceProfile;
+import ferry.actors.edge.EdgeServer;
 import ferry.actors.edge.OffloadedTraining;
 import ferry.actors.node.DatasetRegistry;
 import ferry.actors.node.FerryNode;
@@ -48,9 +49,13 @@ class CrossJvmMigrationTest {
 
     /** A second JVM on loopback that joins {@code a} and hosts edge-2, on the same PostgreSQL database. */
     static NodeProcess edgeJvm(FerryNode a, TestBackend backend) throws Exception {
+        return edgeJvm(a, backend, "edge-2");
+    }
+
+    static NodeProcess edgeJvm(FerryNode a, TestBackend backend, String edge) throws Exception {
         String seed = a.address().host().get() + ":" + a.address().port().get();
-        return NodeProcess.start("node-b", List.of("--port", "0", "--seeds", seed, "--journal", "postgres",
-                "--edges", "edge-2", "--capacity", "4"), Map.of("FERRY_PG_URL",
+        return NodeProcess.start("node-" + edge, List.of("--port", "0", "--seeds", seed, "--journal", "postgres",
+                "--edges", edge, "--capacity", "4"), Map.of("FERRY_PG_URL",
                 backend.config.getString("ferry.db.url")));
     }
 
@@ -124,6 +129,56 @@ class CrossJvmMigrationTest {
                 MoveRecord move = s.history().get(0).moves().get(0);
                 assertTrue(move.error() != null && move.error().contains("unreachable"), String.valueOf(move));
                 assertEquals(10, MigrationTest.batchLog(a, "dead").size());
+            }
+        }
+    }
+
+    /**
+     * Three JVMs: this one runs the device and the session, edge-1 and edge-2 each run in a JVM of their own. The
+     * moment edge-2 admits the moving device, edge-1's JVM is killed (SIGKILL), in the middle of the hand-off.
+     * Whether the old edge had already handed its state over or not, the round ends with the same weights as a
+     * run without the move and every batch trained once.
+     */
+    @Test
+    void theSourceJvmKilledDuringTheHandOffLosesNothing() throws Exception {
+        try (TestBackend backend = TestBackend.open(Journal.POSTGRES, tmp)) {
+            Config config = ConfigFactory.parseString("ferry.ask-timeout = 3s").withFallback(controlNode(backend));
+            try (FerryNode a = FerryNode.start("ferry", config, EntityTestSupport.DATASETS);
+                 NodeProcess e1 = edgeJvm(a, backend, "edge-1");
+                 NodeProcess e2 = edgeJvm(a, backend, "edge-2")) {
+                e1.awaitReady(120);
+                e2.awaitReady(120);
+                Duration t = Duration.ofSeconds(60);
+                DataPartition p = DataPartition.iid(DatasetRegistry.FASHION_MNIST, 2, 0, 5, 800);
+                Asks.ack(a.services().device("dev-1"), r -> new Device.Register(DeviceProfile.DEFAULT, p, r), t,
+                        a.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+                SessionSpec still = new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST,
+                        List.of("dev-1"), 1, 4, 40, 1, 0.05f, 1, 500, 120);
+                ModelRef stillGlobal = MigrationTest.run(a, "still", still).global();
+
+                SessionSpec moving = new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST,
+                        List.of("dev-1"), 1, 4, 40, 1, 0.05f, 1, 500, 120, MigrationMode.FEDFLY,
+                        List.of(new MobilityEvent("dev-1", 1, 5, "edge-2")));
+                Asks.ack(a.services().device("dev-1"), r -> new Device.AttachTo("edge-1", r), t,
+                        a.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+                SessionIntegrationTest.create(a, "killed", moving);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                while (System.nanoTime() < deadline) {
+                    EdgeServer.State edge2 = Asks.<EdgeServer.Command, EdgeServer.State>ask(a.services().edge("edge-2"),
+                            EdgeServer.Get::new, t, a.system().scheduler()).toCompletableFuture().get(60,
+                            TimeUnit.SECONDS);
+                    if (edge2.devices().contains("dev-1")) {
+                        break;
+                    }
+                    Thread.sleep(5);
+                }
+                e1.kill();
+                TrainingSession.State s = SessionIntegrationTest.awaitEnd(a, "killed");
+                assertEquals(TrainingSession.Status.FINISHED, s.status(), s.failure());
+                assertEquals(stillGlobal, s.global(), "no loss: the same weights as without the move");
+                assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L),
+                        MigrationTest.batchLog(a, "killed").stream().map(MigrationTest.Logged::cursor).toList(),
+                        "no duplicate batch");
             }
         }
     }
