@@ -16,9 +16,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * FedFly migration overhead: (move triggered -> first batch trained on the new edge) minus the normal time of
- * the batches completed in that window (the batch in hand, which the old edge finishes, and the first batch on
- * the new edge: two steps, as moves are triggered right after a batch is sent), median over many moves of one device back and forth between two edges, in one JVM (H2) and across two JVMs
+ * FedFly migration overhead: (move triggered -> first batch trained on the new edge) minus one normal batch
+ * (forward, edge, backward; the median of the round's), median over many moves. Moves are triggered between
+ * batches, so exactly one batch is trained in that window; the batch-in-hand case (the old edge finishes it and
+ * the new one delivers its gradient) is covered by the tests, of one device back and forth between two edges, in one JVM (H2) and across two JVMs
  * (PostgreSQL), for VGG-5 at 28x28x1 (Fashion-MNIST) and 32x32x3 (Fashion-MNIST padded to 32x32 and
  * replicated to three channels, as CIFAR-10 is not on this machine; the state that moves is VGG-5's at
  * 32x32x3 all the same).
@@ -67,11 +68,11 @@ final class MigrationBench {
             c.device(dataset, batch * batches);
             List<MobilityEvent> script = new ArrayList<>();
             for (int m = 1; m <= moves; m++) {
-                script.add(new MobilityEvent("dev-1", 2, (long) m * gap, m % 2 == 1 ? "edge-2" : "edge-1"));
+                script.add(new MobilityEvent("dev-1", 2, (long) m * gap, m % 2 == 1 ? "edge-2" : "edge-1", false));
             }
             // round 1 warms up both edges' paths (one move each way); round 2 is measured
-            script.add(new MobilityEvent("dev-1", 1, gap, "edge-2"));
-            script.add(new MobilityEvent("dev-1", 1, 2L * gap, "edge-1"));
+            script.add(new MobilityEvent("dev-1", 1, gap, "edge-2", false));
+            script.add(new MobilityEvent("dev-1", 1, 2L * gap, "edge-1", false));
             SessionSpec spec = new SessionSpec("splitfed", "vgg5", dataset, List.of("dev-1"), 2, 4, batch, 1, 0.01f,
                     1, 0, 3600, MigrationMode.FEDFLY, script);
             ModelRef global = c.initialModel(spec);
@@ -83,6 +84,9 @@ final class MigrationBench {
                     throw new IllegalStateException("a move failed: " + m.error());
                 }
             }).mapToDouble(m -> m.millis() - m.batchesInWindow() * step).sorted().toArray();
+            if (r.moves().stream().anyMatch(m -> m.batchesInWindow() != 1)) {
+                throw new IllegalStateException("a move between batches must see exactly one batch: " + r.moves());
+            }
             if (overhead.length != moves) {
                 throw new IllegalStateException(overhead.length + " moves measured, " + moves + " scripted");
             }

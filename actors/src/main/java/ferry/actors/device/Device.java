@@ -192,6 +192,10 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         boolean returning;
         /** A rebuild from the last checkpoint (the old edge lost the state), and why. */
         boolean rebuild;
+        /** FedFly asks the new edge to admit the device and the old one to hand over at once. */
+        Boolean admitted;
+        boolean handoffAnswered;
+        String handoffFailure;
         String refusal;
         OffloadedTraining.Handover handover;
 
@@ -349,6 +353,35 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         return Effect().none();
     }
 
+    /** Whether the next thing the round does is a plain step (no move due, batches left). */
+    private static boolean plainStepNext(Run r) {
+        return r.ins.offloaded() && r.move == null && r.awaiting < 0 && r.cursor < r.total
+                && (r.script.isEmpty() || r.script.peek().atBatch() != r.cursor || r.script.peek().inHand());
+    }
+
+    /** Client forward of batch {@code b} and the step to the edge; a scripted in-hand move starts right after. */
+    private void sendStep(Run r, Batch b) {
+        int round = r.ins.round();
+        int attempt = r.ins.attempt();
+        r.sentAt = System.nanoTime();
+        byte[] act = TensorCodec.encode(((ClientHalf) model).forward(b));
+        r.bytesUp += act.length + 4L * b.size();
+        r.inFlight = b.size();
+        long cursor = r.cursor;
+        String sentTo = r.edge;
+        r.awaiting = cursor;
+        r.inFlightSent = new Sent(cursor, act, b.labels());
+        ctx.ask(OffloadedTraining.StepReply.class, services.offloaded(r.ins.sessionId(), deviceId, r.edge),
+                services.askTimeout(),
+                ref -> new OffloadedTraining.Step(round, attempt, cursor, act, b.labels(), ref),
+                (reply, failure) -> new StepAnswered(round, attempt, cursor, sentTo, reply,
+                        failure == null ? null : "edge did not answer step " + cursor + ": " + failure.getMessage()));
+        if (!r.script.isEmpty() && r.script.peek().atBatch() == cursor && r.script.peek().inHand()) {
+            // A scripted move happens while this batch is at the edge, as a real device leaves mid-step.
+            startMove(r, r.script.poll().toEdge(), null);
+        }
+    }
+
     private Effect<Event, State> onNextBatch(State s, NextBatch c) {
         if (run == null || !run.is(c.round(), c.attempt())) {
             return Effect().none();
@@ -356,6 +389,14 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         Run r = run;
         if (r.move != null || r.awaiting >= 0) {
             return Effect().none(); // a move is under way (or a step in flight): it resumes the loop itself
+        }
+        while (!r.script.isEmpty() && r.script.peek().atBatch() < r.cursor) {
+            r.script.poll(); // a scripted move for a batch already passed (e.g. after a restart)
+        }
+        if (r.ins.offloaded() && !r.script.isEmpty() && r.script.peek().atBatch() == r.cursor
+                && !r.script.peek().inHand() && r.cursor < r.total) {
+            startMove(r, r.script.poll().toEdge(), null); // between batches: nothing in hand
+            return Effect().none();
         }
         if (r.cursor >= r.total) {
             return finishRound(r);
@@ -367,27 +408,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 r.add(res.loss(), res.correct(), b.size());
                 return batchDone(r, null, true, null);
             }
-            r.sentAt = System.nanoTime();
-            byte[] act = TensorCodec.encode(((ClientHalf) model).forward(b));
-            r.bytesUp += act.length + 4L * b.size();
-            r.inFlight = b.size();
-            long cursor = r.cursor;
-            String sentTo = r.edge;
-            r.awaiting = cursor;
-            r.inFlightSent = new Sent(cursor, act, b.labels());
-            ctx.ask(OffloadedTraining.StepReply.class, services.offloaded(r.ins.sessionId(), deviceId, r.edge),
-                    services.askTimeout(),
-                    ref -> new OffloadedTraining.Step(c.round(), c.attempt(), cursor, act, b.labels(), ref),
-                    (reply, failure) -> new StepAnswered(c.round(), c.attempt(), cursor, sentTo, reply,
-                            failure == null ? null : "edge did not answer step " + cursor + ": "
-                                    + failure.getMessage()));
-            while (!r.script.isEmpty() && r.script.peek().atBatch() < cursor) {
-                r.script.poll(); // a scripted move for a batch already passed (e.g. after a restart)
-            }
-            if (!r.script.isEmpty() && r.script.peek().atBatch() == cursor) {
-                // A scripted move happens while this batch is at the edge, as a real device leaves mid-step.
-                startMove(r, r.script.poll().toEdge(), null);
-            }
+            sendStep(r, b);
             return Effect().none();
         } catch (RuntimeException e) {
             return fail("training step " + r.cursor + " failed: " + e.getMessage());
@@ -415,8 +436,10 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         if (reply.checkpoint() != null) {
             setCheckpoint(run, reply.checkpoint(), reply.cursor() + 1);
         }
-        run.stepMillis.add((System.nanoTime() - run.sentAt) / 1e6);
-        return applyGradient(run, reply.gradient(), reply.loss(), reply.correct(), true, null);
+        Run r = run;
+        Effect<Event, State> e = applyGradient(r, reply.gradient(), reply.loss(), reply.correct(), true, null);
+        r.stepMillis.add((System.nanoTime() - r.sentAt) / 1e6); // a whole batch: forward, edge, backward
+        return e;
     }
 
     /**
@@ -478,7 +501,17 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             next.run();
             return Effect().none();
         }
-        return persistThen(java.util.Arrays.asList(closeSegment(r), first), next);
+        List<Event> events = java.util.Arrays.asList(closeSegment(r), first);
+        if (plainStepNext(r)) {
+            // The next batch goes out first: the journal write then overlaps the edge's work, not the device's.
+            try {
+                sendStep(r, r.data.batch(r.plan.batch(r.cursor)));
+            } catch (RuntimeException e) {
+                return fail("training step " + r.cursor + " failed: " + e.getMessage());
+            }
+            return persistThen(events, () -> { });
+        }
+        return persistThen(events, next);
     }
 
     /** A durable state of the edge's half now holds every step before {@code cursor}: older replays go. */
@@ -501,7 +534,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         }
         ctx.getLog().warn("{}: {}; rebuilding the server half on '{}' from step {} and replaying {} step(s)",
                 deviceId, why, edge, r.checkpointCursor, r.replay.size());
-        Move m = r.move != null ? r.move : new Move(r.edge, edge, r.awaiting >= 0 ? r.awaiting : r.cursor, null);
+        Move m = r.move != null && r.move.to.equals(edge) ? r.move
+                : new Move(r.edge, edge, r.awaiting >= 0 ? r.awaiting : r.cursor,
+                        r.move != null ? r.move.replyTo : null);
         m.rebuild = true;
         m.refusal = why;
         r.move = m;
@@ -569,35 +604,71 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     /** Asks the target edge to admit the device; training pauses (the step in hand completes on the old edge). */
     private void startMove(Run r, String toEdge, ActorRef<StatusReply<Done>> replyTo) {
-        r.move = new Move(r.edge, toEdge, r.awaiting >= 0 ? r.awaiting : r.cursor, replyTo);
+        Move m = new Move(r.edge, toEdge, r.awaiting >= 0 ? r.awaiting : r.cursor, replyTo);
+        r.move = m;
         ctx.ask(EdgeServer.AttachReply.class, services.edge(toEdge), services.askTimeout(),
                 ref -> new EdgeServer.Attach(deviceId, ref),
                 (reply, failure) -> reply != null ? new MoveAdmitted(toEdge, reply.accepted(), reply.reason())
                         : new MoveAdmitted(toEdge, false, "edge '" + toEdge + "' did not answer: "
                                 + failure.getMessage()));
+        if (r.ins.migration() == MigrationMode.FEDFLY) {
+            // In parallel with the admission: a refused move takes the handed-over state back to the old edge.
+            ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, m.from),
+                    services.askTimeout(),
+                    ref -> new OffloadedTraining.HandOff(r.ins.round(), r.ins.attempt(), m.to, castReply(ref)),
+                    (reply, failure) -> failure != null
+                            ? new HandedOff(r.ins.round(), r.ins.attempt(), null, "edge '" + m.from
+                                    + "' did not answer the hand-off: " + failure.getMessage())
+                            : reply.isError()
+                                    ? new HandedOff(r.ins.round(), r.ins.attempt(), null,
+                                            reply.getError().getMessage())
+                                    : new HandedOff(r.ins.round(), r.ins.attempt(),
+                                            (OffloadedTraining.Handover) reply.getValue(), null));
+        }
     }
 
     private Effect<Event, State> onMoveAdmitted(State s, MoveAdmitted c) {
         Run r = run;
-        if (r == null || r.move == null || !r.move.to.equals(c.toEdge())) {
+        if (r == null || r.move == null || !r.move.to.equals(c.toEdge()) || r.move.admitted != null) {
             return Effect().none();
         }
         Move m = r.move;
-        if (!c.accepted()) {
-            return moveRefused(r, "move to '" + c.toEdge() + "' refused: " + c.reason());
-        }
         if (r.ins.migration() == MigrationMode.RESTART) {
-            return restartOn(r, m);
+            return c.accepted() ? restartOn(r, m)
+                    : moveRefused(r, "move to '" + c.toEdge() + "' refused: " + c.reason());
         }
-        ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, m.from), services.askTimeout(),
-                ref -> new OffloadedTraining.HandOff(r.ins.round(), r.ins.attempt(), m.to, castReply(ref)),
-                (reply, failure) -> failure != null
-                        ? new HandedOff(r.ins.round(), r.ins.attempt(), null, "edge '" + m.from
-                                + "' did not answer the hand-off: " + failure.getMessage())
-                        : reply.isError()
-                                ? new HandedOff(r.ins.round(), r.ins.attempt(), null, reply.getError().getMessage())
-                                : new HandedOff(r.ins.round(), r.ins.attempt(),
-                                        (OffloadedTraining.Handover) reply.getValue(), null));
+        m.admitted = c.accepted();
+        if (!c.accepted()) {
+            m.refusal = "move to '" + c.toEdge() + "' refused: " + c.reason();
+        }
+        return proceed(r);
+    }
+
+    /** A FedFly move goes on once both the admission and the hand-off have answered. */
+    private Effect<Event, State> proceed(Run r) {
+        Move m = r.move;
+        if (m.admitted == null || !m.handoffAnswered) {
+            return Effect().none();
+        }
+        if (m.admitted) {
+            if (m.handoffFailure != null) {
+                // The old edge could not hand its state off (it may have died): the new one rebuilds it.
+                return rebuild(r, m.to, "hand-off from '" + m.from + "' failed: " + m.handoffFailure);
+            }
+            askTakeOver(r, m.to, m.from, null, m.handover);
+            return Effect().none();
+        }
+        ctx.getLog().warn("{}: {}", deviceId, m.refusal);
+        if (m.handoffFailure != null) {
+            return rebuild(r, m.from, m.refusal + "; and the old edge failed too: " + m.handoffFailure);
+        }
+        // Refused: the old edge takes its own hand-over back and the device trains on there.
+        Move back = new Move(m.to, m.from, m.atBatch, m.replyTo);
+        back.returning = true;
+        back.refusal = m.refusal;
+        back.bytes = m.bytes;
+        r.move = back;
+        askTakeOver(r, back.to, back.from, null, m.handover);
         return Effect().none();
     }
 
@@ -654,18 +725,17 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     private Effect<Event, State> onHandedOff(State s, HandedOff c) {
         Run r = run;
-        if (r == null || !r.is(c.round(), c.attempt()) || r.move == null) {
+        if (r == null || !r.is(c.round(), c.attempt()) || r.move == null || r.move.handoffAnswered) {
             return Effect().none();
         }
         Move m = r.move;
-        if (c.failure() != null) {
-            // The old edge could not hand its state off (it may have died): the new one rebuilds it.
-            return rebuild(r, m.to, "hand-off from '" + m.from + "' failed: " + c.failure());
+        m.handoffAnswered = true;
+        m.handoffFailure = c.failure();
+        if (c.handover() != null) {
+            m.bytes = c.handover().bytes();
+            m.handover = c.handover();
         }
-        m.bytes = c.handover().bytes();
-        m.handover = c.handover();
-        askTakeOver(r, m.to, m.from, null, c.handover());
-        return Effect().none();
+        return proceed(r);
     }
 
     /** Asks {@code edge} to take over a hand-off; the answer comes back as {@link TookOver}. */
@@ -728,8 +798,16 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                     new AttachedTo(m.to));
         }
         r.awaiting = -1;
-        return persistThen(java.util.Arrays.asList(closeSegment(r), new AttachedTo(m.to)),
-                () -> ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt())));
+        List<Event> events = java.util.Arrays.asList(closeSegment(r), new AttachedTo(m.to));
+        if (plainStepNext(r)) {
+            try {
+                sendStep(r, r.data.batch(r.plan.batch(r.cursor))); // before the journal write, as above
+            } catch (RuntimeException e) {
+                return fail("training step " + r.cursor + " failed: " + e.getMessage());
+            }
+            return persistThen(events, () -> { });
+        }
+        return persistThen(events, () -> ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt())));
     }
 
     /** The half was rebuilt on {@code m.to}: replay, and re-attach if the edge changed. */

@@ -8,7 +8,7 @@ import java.util.List;
  * A device's answer for one round: the trained weights as blob refs (client half then server half when split,
  * the whole model when local), how many samples produced them, and what it cost. {@code error} is non-null when
  * the device could not finish; {@code trainSeconds} is the time from its first batch to its last,
- * {@code stepMillisMedian} a normal step's median time, {@code moves} the moves it made in the round; the session then leaves it out of the aggregate and records why.
+ * {@code stepMillisMedian} the median time of a normal batch (forward, edge, backward), {@code moves} the moves it made in the round; the session then leaves it out of the aggregate and records why.
  */
 public record DeviceResult(String deviceId, int round, int attempt, long samples, List<ModelRef> parts,
                            double loss, double trainAccuracy, long bytesUp, long bytesDown, double trainSeconds,
