@@ -2,6 +2,7 @@ package ferry.actors.device;
 
 import ferry.actors.edge.EdgeServer;
 import ferry.actors.edge.OffloadedTraining;
+import ferry.actors.edge.RoundMaster;
 import ferry.actors.node.DatasetRegistry;
 import ferry.actors.node.FerryServices;
 import ferry.actors.node.ModelBlobs;
@@ -26,6 +27,7 @@ import java.util.List;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -314,11 +316,25 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     /** Asks the run's current edge to start the round from the global model. */
     private void beginOnEdge(Run r) {
         RoundInstruction ins = r.ins;
+        if (ins.parallel()) {
+            ctx.ask(StatusReply.class, services.roundMaster(ins.sessionId(), r.edge), services.askTimeout(),
+                    ref -> new RoundMaster.Join(ins, deviceId, castReply(ref)),
+                    (reply, failure) -> new OffloadBegun(ins.round(), ins.attempt(),
+                            failure != null ? "edge did not answer: " + failure.getMessage()
+                                    : reply.isError() ? reply.getError().getMessage() : null));
+            return;
+        }
         ctx.ask(StatusReply.class, services.offloaded(ins.sessionId(), deviceId, r.edge), services.askTimeout(),
                 ref -> new OffloadedTraining.BeginRound(ins, r.edge, castReply(ref)),
                 (reply, failure) -> new OffloadBegun(ins.round(), ins.attempt(),
                         failure != null ? "edge did not answer: " + failure.getMessage()
                                 : reply.isError() ? reply.getError().getMessage() : null));
+    }
+
+    /** The two kinds of edge entity take different command types; the message built matches the recipient. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static RecipientRef<Object> castRecipient(RecipientRef<?> r) {
+        return (RecipientRef) r;
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -371,6 +387,19 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         String sentTo = r.edge;
         r.awaiting = cursor;
         r.inFlightSent = new Sent(cursor, act, b.labels());
+        if (services.faults().silentFrom(deviceId, cursor)) {
+            ctx.getLog().warn("{}: injected fault: the device goes silent at step {}", deviceId, cursor);
+            return;
+        }
+        if (r.ins.parallel()) {
+            ctx.ask(OffloadedTraining.StepReply.class, services.roundMaster(r.ins.sessionId(), r.edge),
+                    services.askTimeout(),
+                    ref -> new RoundMaster.Step(round, attempt, deviceId, cursor, act, b.labels(), ref),
+                    (reply, failure) -> new StepAnswered(round, attempt, cursor, sentTo, reply,
+                            failure == null ? null : "edge did not answer step " + cursor + ": "
+                                    + failure.getMessage()));
+            return;
+        }
         ctx.ask(OffloadedTraining.StepReply.class, services.offloaded(r.ins.sessionId(), deviceId, r.edge),
                 services.askTimeout(),
                 ref -> new OffloadedTraining.Step(round, attempt, cursor, act, b.labels(), ref),
@@ -426,10 +455,15 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             run.held = c; // decided by the move: dropped if it goes ahead (the new edge delivers it), used if not
             return Effect().none();
         }
+        OffloadedTraining.StepReply reply = c.reply();
+        if (run.ins.parallel() && (c.failure() != null || !reply.ok())) {
+            // a shared server half cannot be rebuilt for one device: this device's round ends here
+            return fail(c.failure() != null ? c.failure() : "edge refused step " + reply.cursor() + ": "
+                    + reply.error());
+        }
         if (c.failure() != null) {
             return rebuild(run, run.edge, c.failure());
         }
-        OffloadedTraining.StepReply reply = c.reply();
         if (!reply.ok()) {
             return rebuild(run, run.edge, "edge refused step " + reply.cursor() + ": " + reply.error());
         }
@@ -847,8 +881,12 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return persistThen(java.util.Arrays.asList(last), () -> replyNow(r, List.of(mine)));
         }
         r.clientWeights = mine;
-        ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, r.edge), services.askTimeout(),
-                ref -> new OffloadedTraining.FinishRound(r.ins.round(), r.ins.attempt(), castReply(ref)),
+        RecipientRef<?> edge = r.ins.parallel() ? services.roundMaster(r.ins.sessionId(), r.edge)
+                : services.offloaded(r.ins.sessionId(), deviceId, r.edge);
+        ctx.ask(StatusReply.class, castRecipient(edge), services.askTimeout(),
+                ref -> r.ins.parallel()
+                        ? new RoundMaster.Finish(r.ins.round(), r.ins.attempt(), deviceId, castReply(ref))
+                        : new OffloadedTraining.FinishRound(r.ins.round(), r.ins.attempt(), castReply(ref)),
                 (reply, failure) -> failure != null
                         ? new ServerFinished(r.ins.round(), r.ins.attempt(), null, "edge did not answer: "
                                 + failure.getMessage())

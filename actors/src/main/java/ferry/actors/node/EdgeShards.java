@@ -4,7 +4,7 @@ import ferry.actors.edge.OffloadedTraining;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
 
-/** Shards OffloadedTraining entities by edge: every server half of an edge lives in that edge's shard. */
+/** Shards server-side entities by edge (the id's last "~" part): an edge's server halves share its shard. */
 final class EdgeShards<M> extends ShardingMessageExtractor<ShardingEnvelope<M>, M> {
     @Override
     public String entityId(ShardingEnvelope<M> envelope) {

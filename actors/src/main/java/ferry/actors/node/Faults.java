@@ -5,11 +5,29 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Injected faults, for chaos tests: an edge's server half that "crashes" (loses its live state) right after a
- * given step, as if its node had restarted. No faults are injected unless a test or the chaos tooling asks.
+ * given step, as if its node had restarted; a device that goes silent. No faults are injected unless a test or
+ * the chaos tooling asks.
  */
 public final class Faults {
     public static final Faults NONE = new Faults();
     private final Map<String, Long> loseStateAfter = new ConcurrentHashMap<>();
+    private final Map<String, Long> silentFrom = new ConcurrentHashMap<>();
+
+    /** Device {@code deviceId} stops sending from step {@code cursor} on, as a device that walked out of range. */
+    public Faults silenceDeviceFrom(String deviceId, long cursor) {
+        silentFrom.put(deviceId, cursor);
+        return this;
+    }
+
+    public boolean silentFrom(String deviceId, long cursor) {
+        Long at = silentFrom.get(deviceId);
+        return at != null && cursor >= at;
+    }
+
+    /** Lifts a device's silence. */
+    public void speakAgain(String deviceId) {
+        silentFrom.remove(deviceId);
+    }
 
     /** The server half of entity {@code entityId} loses its live state once step {@code cursor} is trained. */
     public Faults loseStateAfterStep(String entityId, long cursor) {

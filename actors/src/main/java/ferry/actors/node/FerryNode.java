@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import ferry.actors.device.Device;
 import ferry.actors.edge.EdgeServer;
 import ferry.actors.edge.OffloadedTraining;
+import ferry.actors.edge.RoundMaster;
 import ferry.actors.session.TrainingSession;
 import ferry.persistence.CachingBlobStore;
 import ferry.persistence.FerryDatabase;
@@ -80,6 +81,10 @@ public final class FerryNode implements AutoCloseable {
                     .withMessageExtractor(new EdgeShards<>())
                     .withAllocationStrategy(ExternalShardAllocationStrategy.create(system,
                             OffloadedTraining.TYPE_KEY.name(), Duration.ofSeconds(5))));
+            sharding.init(Entity.of(RoundMaster.TYPE_KEY, e -> RoundMaster.create(e.getEntityId(), services))
+                    .withEntityProps(training).withMessageExtractor(new EdgeShards<>())
+                    .withAllocationStrategy(ExternalShardAllocationStrategy.create(system,
+                            RoundMaster.TYPE_KEY.name(), Duration.ofSeconds(5))));
             sharding.init(Entity.of(EdgeServer.TYPE_KEY, e -> EdgeServer.create(e.getEntityId()))
                     .withRole(CONTROL));
             sharding.init(Entity.of(TrainingSession.TYPE_KEY,
@@ -110,6 +115,8 @@ public final class FerryNode implements AutoCloseable {
         Address self = address();
         return ExternalShardAllocation.get(system).getClient(OffloadedTraining.TYPE_KEY.name())
                 .setShardLocation(edgeId, self)
+                .thenCompose(d -> ExternalShardAllocation.get(system).getClient(RoundMaster.TYPE_KEY.name())
+                        .setShardLocation(edgeId, self))
                 .thenCompose(d -> AskPattern.<OffloadedTraining.Command, OffloadedTraining.State>ask(
                         services.offloaded("-", "-", edgeId), OffloadedTraining.Get::new, timeout,
                         system.scheduler()))

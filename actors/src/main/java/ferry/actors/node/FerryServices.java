@@ -3,6 +3,7 @@ package ferry.actors.node;
 import ferry.actors.device.Device;
 import ferry.actors.edge.EdgeServer;
 import ferry.actors.edge.OffloadedTraining;
+import ferry.actors.edge.RoundMaster;
 import ferry.actors.session.TrainingSession;
 import ferry.persistence.BlobStore;
 import java.time.Duration;
@@ -28,6 +29,11 @@ public record FerryServices(ClusterSharding sharding, BlobStore blobs, DatasetRe
 
     public EntityRef<TrainingSession.Command> session(String id) {
         return sharding.entityRefFor(TrainingSession.TYPE_KEY, id);
+    }
+
+    /** The shared server half of a parallel (PSL / EPSL) session on one edge. */
+    public EntityRef<RoundMaster.Command> roundMaster(String sessionId, String edgeId) {
+        return sharding.entityRefFor(RoundMaster.TYPE_KEY, RoundMaster.entityId(sessionId, edgeId));
     }
 
     /** A device's server half on one edge. */

@@ -10,26 +10,36 @@ public final class Algorithms {
      * An algorithm whose participants all train the same way every round: the whole model locally, or split at
      * the session's cut with their edge.
      */
-    record FixedPlacement(String name, boolean offloaded) implements TrainingAlgorithm {
+    record FixedPlacement(String name, boolean offloaded, boolean parallel, boolean aggregates)
+            implements TrainingAlgorithm {
         public RoundInstruction instruct(String sessionId, SessionSpec s, String device, int round, int attempt,
                                          ModelRef global) {
             return new RoundInstruction(sessionId, round, attempt, offloaded, s.model(), s.dataset(), s.cut(),
                     s.batchSize(), s.localEpochs(), s.learningRate(), s.seed(), global, s.migration(),
-                    s.movesOf(device, round));
+                    parallel ? List.of() : s.movesOf(device, round), parallel, aggregates ? s.phi() : 0);
         }
     }
 
     /** Devices train the whole model on their own data; the session averages (McMahan et al.). */
-    public static final TrainingAlgorithm FEDAVG = new FixedPlacement("fedavg", false);
+    public static final TrainingAlgorithm FEDAVG = new FixedPlacement("fedavg", false, false, false);
 
     /**
      * SplitFed / FedFly-style offloading: each device trains the layers before the cut and its edge the rest,
      * one batch at a time; at round end client and server halves are averaged, weighted by samples.
      */
-    public static final TrainingAlgorithm SPLITFED = new FixedPlacement("splitfed", true);
+    public static final TrainingAlgorithm SPLITFED = new FixedPlacement("splitfed", true, false, false);
+
+    /**
+     * Parallel split learning: all devices of an edge train their client halves in parallel against one shared
+     * server half, step by step; client halves are averaged at round end.
+     */
+    public static final TrainingAlgorithm PSL = new FixedPlacement("psl", true, true, false);
+
+    /** EPSL: PSL whose edge aggregates the last-layer gradients of a fraction phi of each batch across devices. */
+    public static final TrainingAlgorithm EPSL = new FixedPlacement("epsl", true, true, true);
 
     private static final Map<String, TrainingAlgorithm> ALL = Map.of(FEDAVG.name(), FEDAVG, SPLITFED.name(),
-            SPLITFED);
+            SPLITFED, PSL.name(), PSL, EPSL.name(), EPSL);
 
     private Algorithms() {}
 

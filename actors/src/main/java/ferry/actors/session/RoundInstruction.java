@@ -10,11 +10,13 @@ import java.util.List;
  * the global model, either locally ({@code offloaded == false}, FedAvg) or split at {@code cut} with its edge.
  * {@code attempt} grows each time a round is (re)started, so late answers of an abandoned attempt are ignored.
  * {@code moves} are this device's scripted moves in this round; {@code migration} says what a move does.
+ * {@code parallel}: the edge trains one shared server half for all its devices at once (PSL / EPSL, with
+ * last-layer aggregation over a fraction {@code phi} of each batch) instead of one half per device.
  */
 public record RoundInstruction(String sessionId, int round, int attempt, boolean offloaded, String model,
                                String dataset, int cut, int batchSize, int localEpochs, float learningRate,
-                               long seed, ModelRef global, MigrationMode migration, List<MobilityEvent> moves)
-        implements CborSerializable {
+                               long seed, ModelRef global, MigrationMode migration, List<MobilityEvent> moves,
+                               boolean parallel, double phi) implements CborSerializable {
     public RoundInstruction {
         moves = moves == null ? List.of() : List.copyOf(moves);
     }

@@ -16,24 +16,37 @@ import java.util.List;
  * @param roundTimeoutSeconds  devices that have not reported by then are left out of that round
  * @param migration  what a move does to the edge-side state (FedFly hand-off, or the restart baseline)
  * @param mobility   scripted moves (may be empty); moves can also be triggered at run time
+ * @param phi        EPSL: the fraction of each batch whose last-layer gradients the edge aggregates across
+ *                   devices (0 is plain parallel split learning)
  */
 public record SessionSpec(String algorithm, String model, String dataset, List<String> devices, int rounds,
                           int cut, int batchSize, int localEpochs, float learningRate, long seed, int testSamples,
-                          int roundTimeoutSeconds, MigrationMode migration, List<MobilityEvent> mobility)
-        implements CborSerializable {
+                          int roundTimeoutSeconds, MigrationMode migration, List<MobilityEvent> mobility,
+                          double phi) implements CborSerializable {
+
+    /** A session with the given migration mode and moves, and phi 0. */
+    public SessionSpec(String algorithm, String model, String dataset, List<String> devices, int rounds, int cut,
+                       int batchSize, int localEpochs, float learningRate, long seed, int testSamples,
+                       int roundTimeoutSeconds, MigrationMode migration, List<MobilityEvent> mobility) {
+        this(algorithm, model, dataset, devices, rounds, cut, batchSize, localEpochs, learningRate, seed,
+                testSamples, roundTimeoutSeconds, migration, mobility, 0);
+    }
 
     /** A session with FedFly migration and no scripted moves. */
     public SessionSpec(String algorithm, String model, String dataset, List<String> devices, int rounds, int cut,
                        int batchSize, int localEpochs, float learningRate, long seed, int testSamples,
                        int roundTimeoutSeconds) {
         this(algorithm, model, dataset, devices, rounds, cut, batchSize, localEpochs, learningRate, seed,
-                testSamples, roundTimeoutSeconds, MigrationMode.FEDFLY, List.of());
+                testSamples, roundTimeoutSeconds, MigrationMode.FEDFLY, List.of(), 0);
     }
 
     public SessionSpec {
         devices = List.copyOf(devices);
         mobility = mobility == null ? List.of() : List.copyOf(mobility);
         migration = migration == null ? MigrationMode.FEDFLY : migration;
+        if (!(phi >= 0 && phi <= 1)) {
+            throw new IllegalArgumentException("phi must be in [0, 1], got " + phi);
+        }
         for (MobilityEvent m : mobility) {
             if (!devices.contains(m.device())) {
                 throw new IllegalArgumentException("scripted move for '" + m.device() + "', which is not in the "
