@@ -55,7 +55,7 @@ final class BenchCluster implements AutoCloseable {
         FerryNode node = FerryNode.start("ferry", config, datasets);
         NodeProcess second = null;
         try {
-            node.hostEdge("edge-1", 4, T).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            node.hostEdge("edge-1", 64, T).toCompletableFuture().get(60, TimeUnit.SECONDS);
             if (twoJvms) {
                 String seed = node.address().host().get() + ":" + node.address().port().get();
                 List<String> args = new java.util.ArrayList<>(List.of("--port", "0", "--seeds", seed, "--journal",
@@ -64,7 +64,7 @@ final class BenchCluster implements AutoCloseable {
                         "FERRY_NODE_QUIET", "1"), extraConfig);
                 second.awaitReady(180);
             } else {
-                node.hostEdge("edge-2", 4, T).toCompletableFuture().get(60, TimeUnit.SECONDS);
+                node.hostEdge("edge-2", 64, T).toCompletableFuture().get(60, TimeUnit.SECONDS);
             }
         } catch (Exception e) {
             if (second != null) {
@@ -85,6 +85,21 @@ final class BenchCluster implements AutoCloseable {
         get(Asks.ack(node.services().device("dev-1"), r -> new Device.Register(DeviceProfile.DEFAULT, p, r), T,
                 node.system().scheduler()));
         attach("edge-1");
+    }
+
+    /** Registers dev-1..dev-n, each with {@code samples} samples (IID), all attached to {@code edge}. */
+    List<String> devices(int n, String dataset, int samples, String edge) throws Exception {
+        List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String id = "dev-" + (i + 1);
+            DataPartition p = DataPartition.iid(dataset, n, i, 1, n * samples);
+            get(Asks.ack(node.services().device(id), r -> new Device.Register(DeviceProfile.DEFAULT, p, r), T,
+                    node.system().scheduler()));
+            get(Asks.ack(node.services().device(id), r -> new Device.AttachTo(edge, r), T,
+                    node.system().scheduler()));
+            ids.add(id);
+        }
+        return ids;
     }
 
     void attach(String edge) throws Exception {

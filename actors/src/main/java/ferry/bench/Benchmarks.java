@@ -23,7 +23,8 @@ public final class Benchmarks {
             "accuracy", new Entry(AccuracyBench.OPTIONS, AccuracyBench::run),
             "actor-step", new Entry(ActorStepBench.OPTIONS, ActorStepBench::run),
             "migration", new Entry(MigrationBench.OPTIONS, MigrationBench::run),
-            "mobility", new Entry(MobilityBench.OPTIONS, MobilityBench::run)));
+            "mobility", new Entry(MobilityBench.OPTIONS, MobilityBench::run),
+            "epsl", new Entry(EpslBench.OPTIONS, EpslBench::run)));
 
     private Benchmarks() {}
 
