@@ -38,7 +38,9 @@ class SessionSpecTest {
                 .contains("rounds"));
         assertTrue(error(() -> new SessionSpec("splitfed", "vgg5", FM, d, 1, 4, 50, 1, Float.NaN, 1, 0, 60))
                 .contains("learning rate"));
-        assertEquals(List.of("fedavg", "splitfed"), Algorithms.names());
+        assertTrue(error(() -> new SessionSpec("epsl", "vgg5", FM, d, 1, 4, 50, 1, 0.01f, 1, 0, 60,
+                ferry.actors.session.MigrationMode.FEDFLY, List.of(), 1.5)).contains("phi"));
+        assertEquals(List.of("epsl", "fedavg", "psl", "splitfed"), Algorithms.names());
     }
 
     @Test
