@@ -59,6 +59,19 @@ class CrossJvmMigrationTest {
                 backend.config.getString("ferry.db.url")));
     }
 
+    /** Registers dev-1 alone and runs its one-round session without a move: the model a move must reproduce. */
+    static ModelRef deviceAndStillRun(FerryNode a) throws Exception {
+        DataPartition p = DataPartition.iid(DatasetRegistry.FASHION_MNIST, 2, 0, 5, 800);
+        Asks.ack(a.services().device("dev-1"), r -> new Device.Register(DeviceProfile.DEFAULT, p, r),
+                Duration.ofSeconds(60), a.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        return MigrationTest.run(a, "still", oneDevice(List.of())).global();
+    }
+
+    static SessionSpec oneDevice(List<MobilityEvent> moves) {
+        return new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST, List.of("dev-1"), 1, 4, 40, 1,
+                0.05f, 1, 500, 120, MigrationMode.FEDFLY, moves);
+    }
+
     @Test
     void aDeviceMovesToAnEdgeInAnotherJvm() throws Exception {
         try (TestBackend backend = TestBackend.open(Journal.POSTGRES, tmp)) {
@@ -107,12 +120,7 @@ class CrossJvmMigrationTest {
                 String bAddress = b.awaitReady(120);
                 Duration t = Duration.ofSeconds(60);
                 a.hostEdge("edge-1", 4, t).toCompletableFuture().get(60, TimeUnit.SECONDS);
-                DataPartition p = DataPartition.iid(DatasetRegistry.FASHION_MNIST, 2, 0, 5, 800);
-                Asks.ack(a.services().device("dev-1"), r -> new Device.Register(DeviceProfile.DEFAULT, p, r), t,
-                        a.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
-                SessionSpec still = new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST,
-                        List.of("dev-1"), 1, 4, 40, 1, 0.05f, 1, 500, 120);
-                ModelRef stillGlobal = MigrationTest.run(a, "still", still).global();
+                ModelRef stillGlobal = deviceAndStillRun(a);
 
                 b.kill(); // SIGKILL: the node vanishes without leaving the cluster
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -121,9 +129,7 @@ class CrossJvmMigrationTest {
                 }
                 assertNotNull(NodeHealth.problem(a.system(), bAddress), "the failure detector saw the node go");
 
-                SessionSpec moving = new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST,
-                        List.of("dev-1"), 1, 4, 40, 1, 0.05f, 1, 500, 120, MigrationMode.FEDFLY,
-                        List.of(new MobilityEvent("dev-1", 1, 5, "edge-2")));
+                SessionSpec moving = oneDevice(List.of(new MobilityEvent("dev-1", 1, 5, "edge-2")));
                 TrainingSession.State s = MigrationTest.run(a, "dead", moving);
                 assertEquals(stillGlobal, s.global(), "the device trained on at edge-1, undisturbed");
                 MoveRecord move = s.history().get(0).moves().get(0);
@@ -149,16 +155,9 @@ class CrossJvmMigrationTest {
                 e1.awaitReady(120);
                 e2.awaitReady(120);
                 Duration t = Duration.ofSeconds(60);
-                DataPartition p = DataPartition.iid(DatasetRegistry.FASHION_MNIST, 2, 0, 5, 800);
-                Asks.ack(a.services().device("dev-1"), r -> new Device.Register(DeviceProfile.DEFAULT, p, r), t,
-                        a.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
-                SessionSpec still = new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST,
-                        List.of("dev-1"), 1, 4, 40, 1, 0.05f, 1, 500, 120);
-                ModelRef stillGlobal = MigrationTest.run(a, "still", still).global();
+                ModelRef stillGlobal = deviceAndStillRun(a);
 
-                SessionSpec moving = new SessionSpec("splitfed", "vgg5", DatasetRegistry.FASHION_MNIST,
-                        List.of("dev-1"), 1, 4, 40, 1, 0.05f, 1, 500, 120, MigrationMode.FEDFLY,
-                        List.of(new MobilityEvent("dev-1", 1, 5, "edge-2")));
+                SessionSpec moving = oneDevice(List.of(new MobilityEvent("dev-1", 1, 5, "edge-2")));
                 Asks.ack(a.services().device("dev-1"), r -> new Device.AttachTo("edge-1", r), t,
                         a.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
                 SessionIntegrationTest.create(a, "killed", moving);

@@ -44,7 +44,7 @@ import java.util.List;
  * i's gradient for x_ij is (1/N) of it. {@link ParallelStepResult#clientGradients()} has that scaling applied;
  * {@link ParallelStepResult#broadcastGradient()} is the unscaled d/dx̄, what goes on the air once.
  */
-public final class ParallelServerHalf extends Net {
+public final class ParallelServerHalf extends ServerSide {
 
     /** What one parallel step reports. Gradients are per device, in the order the activations were given. */
     public record ParallelStepResult(
@@ -84,16 +84,7 @@ public final class ParallelServerHalf extends Net {
     }
 
     public ParallelServerHalf(ModelSpec spec, int cut, long seed, SgdConfig sgd) {
-        super(spec, checked(spec, cut), spec.units().size(), seed, sgd);
-    }
-
-    private static int checked(ModelSpec spec, int cut) {
-        spec.checkCut(cut);
-        return cut;
-    }
-
-    public int cut() {
-        return from;
+        super(spec, cut, seed, sgd);
     }
 
     /**

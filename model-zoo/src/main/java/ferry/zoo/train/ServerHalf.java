@@ -9,19 +9,10 @@ import ferry.zoo.tensor.Tensor;
  * The edge's side of a split model, units [cut, end): from activations and labels it runs forward, loss, backward
  * and an optimizer step, and returns the cut-layer gradient for the device.
  */
-public final class ServerHalf extends Net {
+public final class ServerHalf extends ServerSide {
 
     public ServerHalf(ModelSpec spec, int cut, long seed, SgdConfig sgd) {
-        super(spec, checked(spec, cut), spec.units().size(), seed, sgd);
-    }
-
-    private static int checked(ModelSpec spec, int cut) {
-        spec.checkCut(cut);
-        return cut;
-    }
-
-    public int cut() {
-        return from;
+        super(spec, cut, seed, sgd);
     }
 
     /** One training step; bad activations or labels are refused before anything is computed or changed. */
