@@ -26,12 +26,31 @@ import java.util.concurrent.TimeUnit;
  * 0.5 and 1: round wall time, server back-propagation vectors and downlink bytes per step, test accuracy. All
  * devices share this machine's two cores, so the wall time includes every device's client work; the cut
  * (default 2) leaves most of the model on the edge, where EPSL saves. Also the resource manager's predicted
- * round latency against a fixed-cut equal split on a heterogeneous device set. Vanilla SL is not built yet.
+ * round latency against a fixed-cut equal split on a heterogeneous device set, and vanilla SL (devices one after
+ * another) on the same devices.
  */
 final class EpslBench {
     static final Set<String> OPTIONS = Set.of("devices", "rounds", "batch", "samples", "cut");
 
     private EpslBench() {}
+
+    /** Vanilla SL on the same devices: one after another on the edge. */
+    static void vanilla(BenchCluster c, List<String> devices, int rounds, int cut, int batch,
+                        Map<String, Object> out) throws Exception {
+        SessionSpec spec = new SessionSpec("sl", "vgg5", DatasetRegistry.FASHION_MNIST, devices, rounds, cut, batch,
+                1, 0.05f, 1, 0, 3600);
+        BenchCluster.get(Asks.ack(c.node.services().session("sl"), r -> new TrainingSession.Create(spec, r),
+                BenchCluster.T, c.node.system().scheduler()));
+        TrainingSession.State s = awaitEnd(c, "sl");
+        if (s.status() != TrainingSession.Status.FINISHED) {
+            throw new IllegalStateException("sl " + s.status() + ": " + s.failure());
+        }
+        double mean = s.history().stream().mapToDouble(RoundMetrics::seconds).average().orElse(0);
+        double acc = s.history().get(s.history().size() - 1).testAccuracy();
+        System.out.printf("vanilla SL: %.2f s per round, accuracy %.4f%n", mean, acc);
+        out.put("round_seconds_sl", round(mean));
+        out.put("accuracy_sl", acc);
+    }
 
     static Map<String, Object> run(Args a) throws Exception {
         int n = a.integer("devices", 8, 1, 64);
@@ -75,10 +94,10 @@ final class EpslBench {
                 out.put("backprop_vectors_per_step_" + keys[i], vectors);
                 out.put("downlink_bytes_per_step_" + keys[i], downlink);
             }
+            vanilla(c, devices, rounds, cut, batch, out);
         }
         out.put("speedup_phi1_vs_psl", round(seconds[0] / seconds[2]));
         out.put("speedup_phi05_vs_psl", round(seconds[0] / seconds[1]));
-        out.put("sl", "not built yet");
         planned(out);
         return out;
     }

@@ -79,6 +79,20 @@ class ParallelSessionTest {
     }
 
     @Test
+    void vanillaSplitLearningPassesTheModelFromDeviceToDevice() throws Exception {
+        SessionIntegrationTest.create(node, "sl", spec("sl", List.of("dev-1", "dev-2"), 1, 0, 120));
+        TrainingSession.State sl = SessionIntegrationTest.awaitEnd(node, "sl");
+        SessionIntegrationTest.create(node, "sf2", spec("splitfed", List.of("dev-1"), 1, 0, 120));
+        TrainingSession.State sf = SessionIntegrationTest.awaitEnd(node, "sf2");
+        assertEquals(1, sl.history().get(0).attempt(), "no retry");
+        assertEquals(TrainingSession.Status.FINISHED, sl.status(), sl.failure());
+        assertEquals(2, sl.history().get(0).participants());
+        assertTrue(sl.history().get(0).testAccuracy() > 0.3, "" + sl.history().get(0).testAccuracy());
+        // dev-2 went on from dev-1's model, so the round's model is not dev-1's alone
+        assertTrue(!sl.global().equals(sf.global()));
+    }
+
+    @Test
     void aSilentDeviceIsLeftOutAndDoesNotStallTheOthers() throws Exception {
         FAULTS.silenceDeviceFrom("dev-3", 3); // dev-3 shares edge-1 with dev-1
         try {

@@ -1,6 +1,8 @@
 package ferry.actors.session;
 
 import ferry.persistence.ModelRef;
+import ferry.zoo.train.FedAvg;
+import ferry.zoo.train.NamedTensor;
 import java.util.List;
 import java.util.Map;
 
@@ -38,8 +40,31 @@ public final class Algorithms {
     /** EPSL: PSL whose edge aggregates the last-layer gradients of a fraction phi of each batch across devices. */
     public static final TrainingAlgorithm EPSL = new FixedPlacement("epsl", true, true, true);
 
+    /**
+     * Vanilla split learning: devices take turns, each training its partition split with its edge from the
+     * model the previous device left; the round's model is the last one's.
+     */
+    public static final TrainingAlgorithm SL = new TrainingAlgorithm() {
+        public String name() {
+            return "sl";
+        }
+
+        public RoundInstruction instruct(String sessionId, SessionSpec s, String device, int round, int attempt,
+                                         ModelRef global) {
+            return SPLITFED.instruct(sessionId, s, device, round, attempt, global);
+        }
+
+        public List<NamedTensor> aggregate(List<FedAvg.Contribution> contributions) {
+            return contributions.get(contributions.size() - 1).params();
+        }
+
+        public boolean sequential() {
+            return true;
+        }
+    };
+
     private static final Map<String, TrainingAlgorithm> ALL = Map.of(FEDAVG.name(), FEDAVG, SPLITFED.name(),
-            SPLITFED, PSL.name(), PSL, EPSL.name(), EPSL);
+            SPLITFED, PSL.name(), PSL, EPSL.name(), EPSL, SL.name(), SL);
 
     private Algorithms() {}
 

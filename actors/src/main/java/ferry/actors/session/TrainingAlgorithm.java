@@ -25,4 +25,12 @@ public interface TrainingAlgorithm {
     default List<NamedTensor> aggregate(List<FedAvg.Contribution> contributions) {
         return FedAvg.average(contributions);
     }
+
+    /**
+     * Whether participants train one after another, each starting from the model the one before left (vanilla
+     * split learning), instead of all at once from the round's global model.
+     */
+    default boolean sequential() {
+        return false;
+    }
 }

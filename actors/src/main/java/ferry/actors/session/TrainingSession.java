@@ -2,6 +2,7 @@ package ferry.actors.session;
 
 import ferry.actors.device.Device;
 import ferry.actors.node.FerryServices;
+import ferry.actors.node.ModelBlobs;
 import ferry.persistence.CborSerializable;
 import ferry.persistence.ModelRef;
 import java.time.Duration;
@@ -90,6 +91,8 @@ public final class TrainingSession
     /** Results of the attempt in progress; not persisted (a lost attempt is simply run again). */
     private final Map<String, DeviceResult> results = new LinkedHashMap<>();
     private long attemptStarted;
+    /** Sequential algorithms: the model the last device left, where the next one starts. */
+    private ModelRef chainModel;
     private boolean aggregating;
     private boolean dispatched;
 
@@ -161,7 +164,9 @@ public final class TrainingSession
         dispatched = true;
         attemptStarted = System.nanoTime();
         TrainingAlgorithm algo = Algorithms.byName(s.spec().algorithm());
-        for (String d : s.spec().devices()) {
+        chainModel = s.global();
+        List<String> first = algo.sequential() ? s.spec().devices().subList(0, 1) : s.spec().devices();
+        for (String d : first) {
             services.device(d).tell(new Device.TrainRound(
                     algo.instruct(sessionId, s.spec(), d, s.round(), s.attempt(), s.global()), reports));
         }
@@ -178,6 +183,21 @@ public final class TrainingSession
         results.put(r.deviceId(), r);
         if (results.size() == s.spec().devices().size()) {
             return aggregate(s);
+        }
+        TrainingAlgorithm algo = Algorithms.byName(s.spec().algorithm());
+        if (algo.sequential()) {
+            // The next device starts from the model this one left (or from the last good one if it failed).
+            try {
+                if (r.ok()) {
+                    chainModel = ModelBlobs.putWeights(services.blobs(), ModelBlobs.join(services.blobs(),
+                            r.parts()));
+                }
+            } catch (RuntimeException e) {
+                ctx.getLog().warn("session {}: cannot pass {}'s model on: {}", sessionId, r.deviceId(), e.toString());
+            }
+            String next = s.spec().devices().get(results.size());
+            services.device(next).tell(new Device.TrainRound(
+                    algo.instruct(sessionId, s.spec(), next, s.round(), s.attempt(), chainModel), reports));
         }
         return Effect().none();
     }
