@@ -127,8 +127,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         long samples;
         long bytesUp;
         long bytesDown;
-        /** Size of the batch whose gradient is awaited, its cursor (-1: none) and when it was sent. */
-        int inFlight;
+        /** The cursor of the batch whose gradient is awaited (-1: none) and when it was sent. */
         long awaiting = -1;
         long sentAt;
         final java.util.List<Double> stepMillis = new java.util.ArrayList<>();
@@ -382,7 +381,6 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         r.sentAt = System.nanoTime();
         byte[] act = TensorCodec.encode(((ClientHalf) model).forward(b));
         r.bytesUp += act.length + 4L * b.size();
-        r.inFlight = b.size();
         long cursor = r.cursor;
         String sentTo = r.edge;
         r.awaiting = cursor;
@@ -488,9 +486,10 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return fail("bad cut-layer gradient for step " + r.awaiting + ": " + e.getMessage());
         }
         r.bytesDown += gradient.length;
-        r.add(loss, correct, r.inFlight);
-        if (r.inFlightSent != null && r.inFlightSent.cursor() == r.awaiting && r.awaiting >= r.checkpointCursor) {
-            r.replay.add(r.inFlightSent);
+        Sent sent = r.inFlightSent; // the step in hand, which every gradient applied here belongs to
+        r.add(loss, correct, sent.labels().length);
+        if (sent.cursor() == r.awaiting && r.awaiting >= r.checkpointCursor) {
+            r.replay.add(sent);
         }
         r.inFlightSent = null;
         return batchDone(r, r.edge, trainedHere, first);
@@ -530,14 +529,19 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                         (System.nanoTime() - m.started) / 1e6, m.batchesInWindow, rec.bytesMoved(), null));
             }
         }
-        Runnable next = () -> ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt()));
         if (first == null) {
-            next.run();
+            ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt()));
             return Effect().none();
         }
-        List<Event> events = java.util.Arrays.asList(closeSegment(r), first);
+        return persistAndContinue(r, java.util.Arrays.asList(closeSegment(r), first));
+    }
+
+    /**
+     * Persists the events and goes on with the round. A plain next step goes out first, so the journal write
+     * overlaps the edge's work rather than the device's; anything else (a move due, the round's end) waits for it.
+     */
+    private Effect<Event, State> persistAndContinue(Run r, List<Event> events) {
         if (plainStepNext(r)) {
-            // The next batch goes out first: the journal write then overlaps the edge's work, not the device's.
             try {
                 sendStep(r, r.data.batch(r.plan.batch(r.cursor)));
             } catch (RuntimeException e) {
@@ -545,7 +549,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             }
             return persistThen(events, () -> { });
         }
-        return persistThen(events, next);
+        return persistThen(events, () -> ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt())));
     }
 
     /** A durable state of the edge's half now holds every step before {@code cursor}: older replays go. */
@@ -832,16 +836,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                     new AttachedTo(m.to));
         }
         r.awaiting = -1;
-        List<Event> events = java.util.Arrays.asList(closeSegment(r), new AttachedTo(m.to));
-        if (plainStepNext(r)) {
-            try {
-                sendStep(r, r.data.batch(r.plan.batch(r.cursor))); // before the journal write, as above
-            } catch (RuntimeException e) {
-                return fail("training step " + r.cursor + " failed: " + e.getMessage());
-            }
-            return persistThen(events, () -> { });
-        }
-        return persistThen(events, () -> ctx.getSelf().tell(new NextBatch(r.ins.round(), r.ins.attempt())));
+        return persistAndContinue(r, java.util.Arrays.asList(closeSegment(r), new AttachedTo(m.to)));
     }
 
     /** The half was rebuilt on {@code m.to}: replay, and re-attach if the edge changed. */
