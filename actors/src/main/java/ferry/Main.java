@@ -11,9 +11,11 @@ import ferry.zoo.data.DatasetException;
 public final class Main {
     static final String USAGE = """
             usage: ferry <command> [options]
-              run   [--algorithm splitfed|fedavg] [--rounds N] [--devices N] [--edges N]
+              run   [--algorithm splitfed|fedavg|psl|epsl|sl] [--rounds N] [--devices N] [--edges N]
                     [--samples-per-device N] [--batch N] [--cut N] [--lr X] [--seed N]
                     [--journal h2|postgres] [--session ID] [--timeout SECONDS] [--report FILE]
+                    [--migration fedfly|restart] [--move-round N] [--move-at F]
+                    [--phi F] [--planning fixed|optimised]   (psl/epsl: aggregated share, layout)
                     the main job: a one-node cluster, edges, devices and a training session; resumes an
                     unfinished session after a crash
               node  [--port N] [--host H] [--seeds host:port,...] [--roles edge,...] [--edges id,...]

@@ -10,6 +10,7 @@ import ferry.actors.node.FerryNode;
 import ferry.actors.session.MigrationMode;
 import ferry.actors.session.MobilityEvent;
 import ferry.actors.session.MoveRecord;
+import ferry.actors.session.Planning;
 import ferry.actors.session.RoundMetrics;
 import ferry.actors.session.SessionSpec;
 import ferry.actors.session.TrainingSession;
@@ -38,7 +39,7 @@ import java.util.concurrent.TimeUnit;
 public final class SessionJob {
     public static final Set<String> OPTIONS = Set.of("algorithm", "rounds", "devices", "edges",
             "samples-per-device", "batch", "cut", "lr", "seed", "journal", "session", "report", "timeout",
-            "migration", "move-round", "move-at");
+            "migration", "move-round", "move-at", "phi", "planning");
     static final Path LAST_SESSION = Path.of("run/last-session");
 
     private SessionJob() {}
@@ -76,9 +77,16 @@ public final class SessionJob {
             long batches = (perDevice + batch - 1) / batch;
             moves.add(new MobilityEvent("dev-1", moveRound, (long) (moveAt * batches), "edge-2"));
         }
+        double phi = a.real("phi", algorithm.equals("epsl") ? 0.5 : 0);
+        Planning planning;
+        try {
+            planning = Planning.valueOf(a.str("planning", "fixed").toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new Args.UsageException("--planning is fixed or optimised, got '" + a.str("planning", "") + "'");
+        }
         SessionSpec spec = new SessionSpec(algorithm, "vgg5", DatasetRegistry.FASHION_MNIST, deviceIds, rounds,
                 a.integer("cut", 4, 1, 6), batch, 1, lr, seed, 0, a.integer("timeout", 600, 1, 86_400), migration,
-                moves);
+                moves, phi, planning);
         String sessionId = a.str("session", resumableOrNew());
 
         Config config = FerryConfig.load(journal, ConfigFactory.empty());
@@ -131,6 +139,11 @@ public final class SessionJob {
                                 + "  devices %d%s%n", m.round(), s.spec().rounds(), m.trainLoss(), m.testAccuracy(),
                         m.seconds(), m.bytesUp() / 1e6, m.bytesDown() / 1e6, m.participants(),
                         m.failures().isEmpty() ? "" : "  left out: " + m.failures());
+                if (s.plan() != null) {
+                    System.out.printf("  training %.1fs (predicted %.1fs at cut %d); step %.3fs (predicted %.4fs)%n",
+                            m.trainSeconds(), m.predictedSeconds(), s.plan().cut(), m.measuredStepSeconds(),
+                            m.predictedStepSeconds());
+                }
                 for (MoveRecord mv : m.moves()) {
                     System.out.println(mv.error() != null
                             ? String.format("  move of %s to %s refused: %s", mv.device(), mv.toEdge(), mv.error())

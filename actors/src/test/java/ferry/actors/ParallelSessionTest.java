@@ -7,7 +7,15 @@ import com.typesafe.config.ConfigFactory;
 import ferry.actors.node.DatasetRegistry;
 import ferry.actors.node.Faults;
 import ferry.actors.node.FerryNode;
+import ferry.actors.device.DeviceProfile;
 import ferry.actors.session.MigrationMode;
+import ferry.actors.session.Planning;
+import ferry.actors.session.SessionPlan;
+import ferry.ops.Asks;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.pattern.StatusReply;
 import ferry.actors.session.RoundMetrics;
 import ferry.actors.session.SessionSpec;
 import ferry.actors.session.TrainingSession;
@@ -76,6 +84,53 @@ class ParallelSessionTest {
         assertEquals(3, last.participants());
         assertTrue(last.testAccuracy() > 0.3, "learned: " + last.testAccuracy());
         assertTrue(last.trainLoss() < s.history().get(0).trainLoss() + 0.5);
+    }
+
+    @Test
+    void theResourceManagerPlansTheCutAndTheSessionReportsPredictedBesideMeasured() throws Exception {
+        List<String> two = List.of("dev-1", "dev-3"); // both on edge-1
+        SessionSpec fixed = spec("psl", two, 1, 0, 120);
+        SessionSpec optimised = new SessionSpec("epsl", "vgg5", DatasetRegistry.FASHION_MNIST, two, 1, 4, 20, 1,
+                0.05f, 1, 1000, 120, MigrationMode.FEDFLY, List.of(), 0.5, Planning.OPTIMISED);
+        SessionIntegrationTest.create(node, "planned-fixed", fixed);
+        TrainingSession.State f = SessionIntegrationTest.awaitEnd(node, "planned-fixed");
+        SessionIntegrationTest.create(node, "planned-opt", optimised);
+        TrainingSession.State o = SessionIntegrationTest.awaitEnd(node, "planned-opt");
+        assertEquals(TrainingSession.Status.FINISHED, o.status(), o.failure());
+
+        SessionPlan fp = f.plan();
+        assertEquals(Planning.FIXED, fp.mode());
+        assertEquals(4, fp.cut(), "a fixed plan keeps the spec's cut");
+        assertEquals(fp.equalSplitStepSeconds(), fp.predictedStepSeconds(), 0);
+        assertEquals(List.of("dev-1", "dev-3"), fp.edges().get(0).devices());
+        assertEquals(16, fp.edges().get(0).subchannels().stream().mapToInt(Integer::intValue).sum());
+
+        SessionPlan op = o.plan();
+        assertEquals(Planning.OPTIMISED, op.mode());
+        assertTrue(op.predictedStepSeconds() <= op.equalSplitStepSeconds(), op.reason());
+        assertEquals(op.cut(), o.runSpec().cut(), "rounds run at the planned cut");
+        assertTrue(op.reason().contains("cut " + op.cut()), op.reason());
+        for (double p : op.edges().get(0).powerW()) {
+            assertTrue(p > 0 && p <= DeviceProfile.DEFAULT_TX_POWER_W + 1e-12, "power within the limit: " + p);
+        }
+        RoundMetrics m = o.history().get(0);
+        assertEquals(op.predictedStepSeconds(), m.predictedStepSeconds(), 0);
+        // 400 samples in batches of 20: 20 steps
+        assertEquals(20 * op.predictedStepSeconds(), m.predictedSeconds(), 1e-9);
+        assertTrue(m.trainSeconds() > 0 && m.trainSeconds() <= m.seconds(), m.trainSeconds() + " / " + m.seconds());
+        assertTrue(m.measuredStepSeconds() > 0);
+    }
+
+    @Test
+    void aSessionWithAnUnregisteredDeviceCannotBePlanned() throws Exception {
+        StatusReply<Done> r = Asks.<TrainingSession.Command, StatusReply<Done>>ask(
+                node.services().session("unplannable"),
+                x -> new TrainingSession.Create(spec("psl", List.of("dev-1", "nobody"), 1, 0, 60), x),
+                Duration.ofSeconds(60), node.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        assertTrue(r.isError());
+        assertTrue(r.getError().getMessage().contains("cannot plan")
+                && r.getError().getMessage().contains("'nobody' is not registered"), r.getError().getMessage());
+        assertEquals(TrainingSession.Status.NEW, SessionIntegrationTest.get(node, "unplannable").status());
     }
 
     @Test

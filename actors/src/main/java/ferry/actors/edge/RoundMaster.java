@@ -58,6 +58,9 @@ public final class RoundMaster extends AbstractBehavior<RoundMaster.Command> {
     public record Finish(int round, int attempt, String deviceId, ActorRef<StatusReply<ModelRef>> replyTo)
             implements Command {}
 
+    /** Answers at once: the hosting node asks it so that the edge's shard starts on that node (see hostEdge). */
+    public record Probe(ActorRef<Done> replyTo) implements Command {}
+
     record StepTimeout(int round, int attempt, long cursor) implements Command {}
 
     private final String id;
@@ -95,6 +98,10 @@ public final class RoundMaster extends AbstractBehavior<RoundMaster.Command> {
                 .onMessage(Step.class, this::onStep)
                 .onMessage(StepTimeout.class, this::onTimeout)
                 .onMessage(Finish.class, this::onFinish)
+                .onMessage(Probe.class, c -> {
+                    c.replyTo().tell(Done.getInstance());
+                    return this;
+                })
                 .onSignal(PostStop.class, s -> {
                     close();
                     return this;

@@ -107,7 +107,8 @@ public final class FerryNode implements AutoCloseable {
      * Makes this node the home of an edge server: pins the edge's shard of server halves here and registers the
      * edge with this node's address, before any device of that edge starts training.
      *
-     * <p>The pin travels to the shard coordinator by gossip, so the shard is also started from here at once:
+     * <p>The pin travels to the shard coordinator by gossip, so both shards (server halves and round masters) are
+     * also started from here at once:
      * a shard whose location the coordinator does not know yet goes to the node that asks for it. Either way
      * it lands here, and later rebalancing has nothing to move.
      */
@@ -120,6 +121,8 @@ public final class FerryNode implements AutoCloseable {
                 .thenCompose(d -> AskPattern.<OffloadedTraining.Command, OffloadedTraining.State>ask(
                         services.offloaded("-", "-", edgeId), OffloadedTraining.Get::new, timeout,
                         system.scheduler()))
+                .thenCompose(st -> AskPattern.<RoundMaster.Command, Done>ask(services.roundMaster("-", edgeId),
+                        RoundMaster.Probe::new, timeout, system.scheduler()))
                 .thenCompose(st -> AskPattern.<EdgeServer.Command, Done>askWithStatus(services.edge(edgeId),
                         r -> new EdgeServer.Register(self.toString(), capacity, r), timeout, system.scheduler()));
     }

@@ -18,11 +18,21 @@ import java.util.List;
  * @param mobility   scripted moves (may be empty); moves can also be triggered at run time
  * @param phi        EPSL: the fraction of each batch whose last-layer gradients the edge aggregates across
  *                   devices (0 is plain parallel split learning)
+ * @param planning   parallel sessions: the spec's cut with an equal radio split, or the resource manager's plan
+ *                   (see {@link Planning}); null means FIXED
  */
 public record SessionSpec(String algorithm, String model, String dataset, List<String> devices, int rounds,
                           int cut, int batchSize, int localEpochs, float learningRate, long seed, int testSamples,
                           int roundTimeoutSeconds, MigrationMode migration, List<MobilityEvent> mobility,
-                          double phi) implements CborSerializable {
+                          double phi, Planning planning) implements CborSerializable {
+
+    /** A session laid out at its own cut (FIXED planning). */
+    public SessionSpec(String algorithm, String model, String dataset, List<String> devices, int rounds, int cut,
+                       int batchSize, int localEpochs, float learningRate, long seed, int testSamples,
+                       int roundTimeoutSeconds, MigrationMode migration, List<MobilityEvent> mobility, double phi) {
+        this(algorithm, model, dataset, devices, rounds, cut, batchSize, localEpochs, learningRate, seed,
+                testSamples, roundTimeoutSeconds, migration, mobility, phi, Planning.FIXED);
+    }
 
     /** A session with the given migration mode and moves, and phi 0. */
     public SessionSpec(String algorithm, String model, String dataset, List<String> devices, int rounds, int cut,
@@ -44,6 +54,7 @@ public record SessionSpec(String algorithm, String model, String dataset, List<S
         devices = List.copyOf(devices);
         mobility = mobility == null ? List.of() : List.copyOf(mobility);
         migration = migration == null ? MigrationMode.FEDFLY : migration;
+        planning = planning == null ? Planning.FIXED : planning;
         if (!(phi >= 0 && phi <= 1)) {
             throw new IllegalArgumentException("phi must be in [0, 1], got " + phi);
         }
@@ -76,6 +87,12 @@ public record SessionSpec(String algorithm, String model, String dataset, List<S
             throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
         }
         modelSpec(model, dataset).checkCut(cut);
+    }
+
+    /** The same session split at another cut: what a plan's chosen cut makes of the spec. */
+    public SessionSpec withCut(int newCut) {
+        return new SessionSpec(algorithm, model, dataset, devices, rounds, newCut, batchSize, localEpochs,
+                learningRate, seed, testSamples, roundTimeoutSeconds, migration, mobility, phi, planning);
     }
 
     public ModelSpec modelSpec() {

@@ -33,4 +33,12 @@ public interface TrainingAlgorithm {
     default boolean sequential() {
         return false;
     }
+
+    /**
+     * Whether an edge trains one shared server half for all its devices at once (PSL, EPSL); such sessions are
+     * laid out by the resource manager (see {@link SessionPlanner}).
+     */
+    default boolean parallel() {
+        return false;
+    }
 }

@@ -11,6 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import ferry.zoo.plan.PlanEdge;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -57,9 +60,13 @@ public final class TrainingSession
     record Aggregated(int round, int attempt, ModelRef global, double testAccuracy, double testLoss, String error)
             implements Command {}
 
+    /** A parallel session's layout is ready (or could not be made): the creation goes on. */
+    record Planned(Create create, SessionPlan plan, String error) implements Command {}
+
     public sealed interface Event extends CborSerializable {}
 
-    public record Created(SessionSpec spec, ModelRef initialModel) implements Event {}
+    /** {@code plan} is null for algorithms that are not planned (all but psl and epsl). */
+    public record Created(SessionSpec spec, ModelRef initialModel, SessionPlan plan) implements Event {}
 
     public record RoundStarted(int round, int attempt) implements Event {}
 
@@ -73,13 +80,18 @@ public final class TrainingSession
 
     /** {@code round} is the round being run (or the last one, when finished). */
     public record State(String sessionId, SessionSpec spec, Status status, int round, int attempt, ModelRef global,
-                        List<RoundMetrics> history, String failure) implements CborSerializable {
+                        List<RoundMetrics> history, String failure, SessionPlan plan) implements CborSerializable {
         public State {
             history = List.copyOf(history);
         }
 
         State with(Status st, int r, int a, ModelRef g, List<RoundMetrics> h, String f) {
-            return new State(sessionId, spec, st, r, a, g, h, f);
+            return new State(sessionId, spec, st, r, a, g, h, f, plan);
+        }
+
+        /** The spec the rounds run with: the plan's cut where there is a plan. */
+        public SessionSpec runSpec() {
+            return plan == null || spec == null ? spec : spec.withCut(plan.cut());
         }
     }
 
@@ -91,6 +103,8 @@ public final class TrainingSession
     /** Results of the attempt in progress; not persisted (a lost attempt is simply run again). */
     private final Map<String, DeviceResult> results = new LinkedHashMap<>();
     private long attemptStarted;
+    /** When the attempt's last device reported: training ends, aggregation and evaluation begin. */
+    private long trainEnded;
     /** Sequential algorithms: the model the last device left, where the next one starts. */
     private ModelRef chainModel;
     private boolean aggregating;
@@ -112,7 +126,7 @@ public final class TrainingSession
 
     @Override
     public State emptyState() {
-        return new State(sessionId, null, Status.NEW, 0, 0, null, List.of(), null);
+        return new State(sessionId, null, Status.NEW, 0, 0, null, List.of(), null, null);
     }
 
     @Override
@@ -124,6 +138,7 @@ public final class TrainingSession
                 .onCommand(Report.class, this::onReport)
                 .onCommand(RoundTimedOut.class, this::onTimeout)
                 .onCommand(Aggregated.class, this::onAggregated)
+                .onCommand(Planned.class, this::onPlanned)
                 .build();
     }
 
@@ -135,6 +150,28 @@ public final class TrainingSession
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
                     "session '" + sessionId + "' already exists with another spec")));
         }
+        if (Algorithms.byName(c.spec().algorithm()).parallel()) {
+            // The resource manager needs every device's profile and edge: ask them, plan off this thread.
+            ctx.pipeToSelf(planFor(c.spec()), (plan, err) -> new Planned(c, plan,
+                    err == null ? null : String.valueOf(rootCause(err).getMessage())));
+            return Effect().none();
+        }
+        return start(c, null);
+    }
+
+    private Effect<Event, State> onPlanned(State s, Planned p) {
+        if (s.status() != Status.NEW) { // created meanwhile (a repeated Create)
+            return onCreate(s, p.create());
+        }
+        if (p.error() != null) {
+            return Effect().none().thenRun(x -> p.create().replyTo().tell(StatusReply.error(
+                    "cannot plan the session: " + p.error())));
+        }
+        ctx.getLog().info("session {}: {}", sessionId, p.plan().reason());
+        return start(p.create(), p.plan());
+    }
+
+    private Effect<Event, State> start(Create c, SessionPlan plan) {
         ModelRef initial;
         try {
             initial = Aggregation.initial(c.spec(), services);
@@ -142,11 +179,34 @@ public final class TrainingSession
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
                     "cannot create the initial model: " + e.getMessage())));
         }
-        return Effect().persist(List.of(new Created(c.spec(), initial), new RoundStarted(1, 1)))
+        return Effect().persist(List.of(new Created(c.spec(), initial, plan), new RoundStarted(1, 1)))
                 .thenRun(x -> {
                     c.replyTo().tell(StatusReply.ack());
                     dispatch(x);
                 });
+    }
+
+    private CompletionStage<SessionPlan> planFor(SessionSpec spec) {
+        Map<String, CompletableFuture<Device.State>> asks = new LinkedHashMap<>();
+        for (String d : spec.devices()) {
+            asks.put(d, AskPattern.<Device.Command, Device.State>ask(services.device(d), Device.Get::new,
+                    services.askTimeout(), ctx.getSystem().scheduler()).toCompletableFuture());
+        }
+        PlanEdge edge = SessionPlanner.edgeFromConfig(ctx.getSystem().settings().config());
+        return CompletableFuture.allOf(asks.values().toArray(CompletableFuture[]::new))
+                .thenApplyAsync(x -> {
+                    Map<String, Device.State> states = new LinkedHashMap<>();
+                    asks.forEach((d, f) -> states.put(d, f.join()));
+                    return SessionPlanner.plan(spec, states, edge);
+                }, services.blockingExecutor());
+    }
+
+    private static Throwable rootCause(Throwable t) {
+        while ((t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     /** After a restart the live attempt is gone: start the uncommitted round again as a new attempt. */
@@ -168,7 +228,7 @@ public final class TrainingSession
         List<String> first = algo.sequential() ? s.spec().devices().subList(0, 1) : s.spec().devices();
         for (String d : first) {
             services.device(d).tell(new Device.TrainRound(
-                    algo.instruct(sessionId, s.spec(), d, s.round(), s.attempt(), s.global()), reports));
+                    algo.instruct(sessionId, s.runSpec(), d, s.round(), s.attempt(), s.global()), reports));
         }
         timers.startSingleTimer("round-timeout", new RoundTimedOut(s.round(), s.attempt()),
                 Duration.ofSeconds(s.spec().roundTimeoutSeconds()));
@@ -197,7 +257,7 @@ public final class TrainingSession
             }
             String next = s.spec().devices().get(results.size());
             services.device(next).tell(new Device.TrainRound(
-                    algo.instruct(sessionId, s.spec(), next, s.round(), s.attempt(), chainModel), reports));
+                    algo.instruct(sessionId, s.runSpec(), next, s.round(), s.attempt(), chainModel), reports));
         }
         return Effect().none();
     }
@@ -226,6 +286,7 @@ public final class TrainingSession
             return Effect().persist(new RoundStarted(s.round(), s.attempt() + 1)).thenRun(this::dispatch);
         }
         aggregating = true;
+        trainEnded = System.nanoTime();
         int round = s.round();
         int attempt = s.attempt();
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> Aggregation.run(s.spec(), ok, services),
@@ -260,11 +321,17 @@ public final class TrainingSession
         long samples = ok.stream().mapToLong(DeviceResult::samples).sum();
         double loss = ok.stream().mapToDouble(r -> r.loss() * r.samples()).sum() / samples;
         double acc = ok.stream().mapToDouble(r -> r.trainAccuracy() * r.samples()).sum() / samples;
+        // Steps of the round: the device with the most samples decides (they step together in PSL/EPSL).
+        long steps = ok.stream().mapToLong(r -> (r.samples() + s.spec().batchSize() - 1) / s.spec().batchSize())
+                .max().orElse(0);
+        double measuredStep = ok.stream().mapToDouble(DeviceResult::stepMillisMedian).max().orElse(0) / 1e3;
+        double predictedStep = s.plan() == null ? 0 : s.plan().predictedStepSeconds();
         RoundMetrics m = new RoundMetrics(c.round(), c.attempt(), loss, acc, c.testAccuracy(), c.testLoss(),
                 (System.nanoTime() - attemptStarted) / 1e9,
                 ok.stream().mapToLong(DeviceResult::bytesUp).sum(),
                 ok.stream().mapToLong(DeviceResult::bytesDown).sum(), ok.size(), failures(),
-                ok.stream().flatMap(r -> r.moves().stream()).toList());
+                ok.stream().flatMap(r -> r.moves().stream()).toList(), (trainEnded - attemptStarted) / 1e9,
+                measuredStep, predictedStep, predictedStep * steps);
         List<Event> events = new ArrayList<>();
         events.add(new RoundCompleted(c.global(), m));
         if (c.round() >= s.spec().rounds()) {
@@ -285,7 +352,7 @@ public final class TrainingSession
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(Created.class, (s, e) -> new State(sessionId, e.spec(), Status.RUNNING, 0, 0,
-                        e.initialModel(), List.of(), null))
+                        e.initialModel(), List.of(), null, e.plan()))
                 .onEvent(RoundStarted.class, (s, e) -> s.with(Status.RUNNING, e.round(), e.attempt(), s.global(),
                         s.history(), null))
                 .onEvent(RoundCompleted.class, (s, e) -> {
