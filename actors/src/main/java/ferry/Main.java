@@ -19,8 +19,9 @@ public final class Main {
                     the main job: a one-node cluster, edges, devices and a training session; resumes an
                     unfinished session after a crash
               node  [--port N] [--host H] [--seeds host:port,...] [--roles edge,...] [--edges id,...]
-                    [--capacity N] [--journal postgres|h2]
-                    one cluster node hosting edge servers, until stopped
+                    [--capacity N] [--journal postgres|h2] [--http-port N]
+                    one cluster node hosting edge servers, until stopped; with --http-port (or
+                    FERRY_HTTP_PORT) and the control role it serves the management API (POST /tasks ...)
               train [--model vgg5|resnet8|mlp] [--epochs N] [--batch N] [--cut N] [--lr X] [--seed N]
                     [--samples N] [--data DIR] [--report FILE]
                     split training on Fashion-MNIST with a progress line per epoch and the test accuracy

@@ -20,7 +20,7 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class NodeCommand {
     public static final Set<String> OPTIONS = Set.of("port", "host", "seeds", "roles", "journal", "edges",
-            "capacity", "name");
+            "capacity", "name", "http-port");
     public static final String READY = "ferry node up at ";
 
     private NodeCommand() {}
@@ -62,6 +62,14 @@ public final class NodeCommand {
         }));
         for (String e : edges) {
             SessionJob.await(node.hostEdge(e, capacity, Duration.ofSeconds(60)), "host edge " + e);
+        }
+        int httpPort = a.integer("http-port", config.getInt("ferry.http.port"), 0, 65535);
+        if (httpPort > 0) {
+            Config http = ConfigFactory.parseMap(Map.of("ferry.http.port", httpPort));
+            var binding = SessionJob.await(ferry.http.ManagementApi.bind(node.system(), node.services(),
+                    http.withFallback(config)), "bind the management API");
+            System.out.println("management API at http://" + binding.localAddress().getHostString() + ":"
+                    + binding.localAddress().getPort() + " (POST /tasks, GET /tasks/ID, GET /health)");
         }
         System.out.println(READY + node.address() + " hosting " + edges);
         System.out.flush();

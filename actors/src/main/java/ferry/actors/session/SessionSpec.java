@@ -20,11 +20,22 @@ import java.util.List;
  *                   devices (0 is plain parallel split learning)
  * @param planning   parallel sessions: the spec's cut with an equal radio split, or the resource manager's plan
  *                   (see {@link Planning}); null means FIXED
+ * @param options    a submitted task's target accuracy, deadline, battery threshold and data selection; null
+ *                   means none
  */
 public record SessionSpec(String algorithm, String model, String dataset, List<String> devices, int rounds,
                           int cut, int batchSize, int localEpochs, float learningRate, long seed, int testSamples,
                           int roundTimeoutSeconds, MigrationMode migration, List<MobilityEvent> mobility,
-                          double phi, Planning planning) implements CborSerializable {
+                          double phi, Planning planning, TaskOptions options) implements CborSerializable {
+
+    /** A session with no task options. */
+    public SessionSpec(String algorithm, String model, String dataset, List<String> devices, int rounds, int cut,
+                       int batchSize, int localEpochs, float learningRate, long seed, int testSamples,
+                       int roundTimeoutSeconds, MigrationMode migration, List<MobilityEvent> mobility, double phi,
+                       Planning planning) {
+        this(algorithm, model, dataset, devices, rounds, cut, batchSize, localEpochs, learningRate, seed,
+                testSamples, roundTimeoutSeconds, migration, mobility, phi, planning, TaskOptions.NONE);
+    }
 
     /** A session laid out at its own cut (FIXED planning). */
     public SessionSpec(String algorithm, String model, String dataset, List<String> devices, int rounds, int cut,
@@ -55,6 +66,7 @@ public record SessionSpec(String algorithm, String model, String dataset, List<S
         mobility = mobility == null ? List.of() : List.copyOf(mobility);
         migration = migration == null ? MigrationMode.FEDFLY : migration;
         planning = planning == null ? Planning.FIXED : planning;
+        options = options == null ? TaskOptions.NONE : options;
         if (!(phi >= 0 && phi <= 1)) {
             throw new IllegalArgumentException("phi must be in [0, 1], got " + phi);
         }
@@ -92,7 +104,7 @@ public record SessionSpec(String algorithm, String model, String dataset, List<S
     /** The same session split at another cut: what a plan's chosen cut makes of the spec. */
     public SessionSpec withCut(int newCut) {
         return new SessionSpec(algorithm, model, dataset, devices, rounds, newCut, batchSize, localEpochs,
-                learningRate, seed, testSamples, roundTimeoutSeconds, migration, mobility, phi, planning);
+                learningRate, seed, testSamples, roundTimeoutSeconds, migration, mobility, phi, planning, options);
     }
 
     public ModelSpec modelSpec() {

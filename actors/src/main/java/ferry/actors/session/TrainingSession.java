@@ -334,7 +334,8 @@ public final class TrainingSession
                 measuredStep, predictedStep, predictedStep * steps);
         List<Event> events = new ArrayList<>();
         events.add(new RoundCompleted(c.global(), m));
-        if (c.round() >= s.spec().rounds()) {
+        double target = s.spec().options().targetAccuracy();
+        if (c.round() >= s.spec().rounds() || (target > 0 && c.testAccuracy() >= target)) {
             events.add(new Finished(c.testAccuracy()));
         } else {
             events.add(new RoundStarted(c.round() + 1, 1));

@@ -1,0 +1,224 @@
+package ferry.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.typesafe.config.Config;
+import ferry.actors.device.Device;
+import ferry.actors.node.FerryServices;
+import ferry.actors.session.SessionSpec;
+import ferry.actors.session.TrainingSession;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.regex.Pattern;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * Ferry's management HTTP endpoint: learning tasks are submitted like functions and read back.
+ *
+ * <ul>
+ * <li>{@code POST /tasks} a {@link TaskRequest} as JSON → 202 {@code {"taskId": ...}}</li>
+ * <li>{@code GET /tasks/{id}} → the task's status, plan, rounds so far and result</li>
+ * <li>{@code GET /devices/{id}} → a device's profile, battery and edge</li>
+ * <li>{@code GET /health} → 200 while the node serves</li>
+ * </ul>
+ * Every bad request gets a 4xx whose JSON body says what is wrong ({@code {"error": ...}}); nothing is started
+ * on one. Mutating routes need the bearer token when {@code ferry.http.token} is set.
+ */
+public final class ManagementApi extends AllDirectives {
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+    private final ActorSystem<?> system;
+    private final FerryServices services;
+    private final String token;
+    private final Duration timeout;
+    private final long maxBody;
+
+    public ManagementApi(ActorSystem<?> system, FerryServices services, Config config) {
+        this.system = system;
+        this.services = services;
+        Config c = config.getConfig("ferry.http");
+        this.token = c.getString("token");
+        this.timeout = services.askTimeout();
+        this.maxBody = c.getBytes("max-body");
+    }
+
+    /** Binds the routes at {@code ferry.http.host}:{@code port} (0: a free port) of the node's config. */
+    public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, FerryServices services) {
+        return bind(system, services, system.settings().config());
+    }
+
+    public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, FerryServices services,
+                                                      Config config) {
+        Config c = config.getConfig("ferry.http");
+        return Http.get(system).newServerAt(c.getString("host"), c.getInt("port"))
+                .bind(new ManagementApi(system, services, config).routes());
+    }
+
+    public Route routes() {
+        return handleExceptions(errors(), () -> handleRejections(rejections(), () -> withSizeLimit(maxBody,
+                () -> concat(
+                        path("health", () -> get(() -> json(StatusCodes.OK, Map.of("status", "ok")))),
+                        pathPrefix("tasks", () -> concat(
+                                pathEndOrSingleSlash(() -> post(() -> authorized(() -> entity(
+                                        Unmarshaller.entityToString(), this::submit)))),
+                                path(PathMatchers.segment(), id -> get(() -> task(id))))),
+                        path(PathMatchers.segment("devices").slash(PathMatchers.segment()),
+                                id -> get(() -> device(id)))))));
+    }
+
+    private Route authorized(java.util.function.Supplier<Route> inner) {
+        if (token.isEmpty()) {
+            return inner.get();
+        }
+        return optionalHeaderValueByName("Authorization", h -> h.filter(v -> v.equals("Bearer " + token)).isPresent()
+                ? inner.get()
+                : json(StatusCodes.UNAUTHORIZED, error(h.isPresent() ? "wrong token"
+                        : "this route needs 'Authorization: Bearer <token>' (ferry.http.token)")));
+    }
+
+    private Route submit(String body) {
+        TaskRequest req;
+        try {
+            req = JSON.readValue(body, TaskRequest.class);
+        } catch (UnrecognizedPropertyException e) {
+            return json(StatusCodes.BAD_REQUEST, error("unknown field '" + e.getPropertyName() + "'; known: "
+                    + e.getKnownPropertyIds()));
+        } catch (JsonProcessingException e) {
+            return json(StatusCodes.BAD_REQUEST, error("the body is not a task in JSON: "
+                    + e.getOriginalMessage()));
+        }
+        if (req == null) {
+            return json(StatusCodes.BAD_REQUEST, error("empty body: expected a task in JSON"));
+        }
+        SessionSpec spec;
+        try {
+            spec = req.toSpec();
+        } catch (IllegalArgumentException e) {
+            return json(StatusCodes.BAD_REQUEST, error(e.getMessage()));
+        }
+        String taskId = "task-" + UUID.randomUUID().toString().substring(0, 8);
+        return onSuccess(unregistered(spec.devices()), missing -> {
+            if (!missing.isEmpty()) {
+                return json(StatusCodes.BAD_REQUEST, error("unknown device(s) " + missing
+                        + ": register them before submitting a task"));
+            }
+            return onSuccess(create(taskId, spec), reply -> reply.isSuccess()
+                    ? json(StatusCodes.ACCEPTED, Map.of("taskId", taskId, "status", "RUNNING",
+                            "progress", "/tasks/" + taskId))
+                    : json(StatusCodes.BAD_REQUEST, error(reply.getError().getMessage())));
+        });
+    }
+
+    private CompletionStage<List<String>> unregistered(List<String> devices) {
+        List<CompletableFuture<Device.State>> asks = new ArrayList<>();
+        for (String d : devices) {
+            if (!ID.matcher(d).matches()) {
+                return CompletableFuture.completedFuture(List.of(d));
+            }
+            asks.add(AskPattern.<Device.Command, Device.State>ask(services.device(d), Device.Get::new, timeout,
+                    system.scheduler()).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(x -> {
+            List<String> missing = new ArrayList<>();
+            for (int i = 0; i < devices.size(); i++) {
+                if (!asks.get(i).join().registered()) {
+                    missing.add(devices.get(i));
+                }
+            }
+            return missing;
+        });
+    }
+
+    private CompletionStage<StatusReply<Done>> create(String id, SessionSpec spec) {
+        return AskPattern.<TrainingSession.Command, StatusReply<Done>>ask(services.session(id),
+                r -> new TrainingSession.Create(spec, r), timeout, system.scheduler());
+    }
+
+    private Route task(String id) {
+        if (!ID.matcher(id).matches()) {
+            return json(StatusCodes.BAD_REQUEST, error("'" + id + "' is not a task id"));
+        }
+        return onSuccess(AskPattern.<TrainingSession.Command, TrainingSession.State>ask(services.session(id),
+                TrainingSession.Get::new, timeout, system.scheduler()), s -> s.status() == TrainingSession.Status.NEW
+                ? json(StatusCodes.NOT_FOUND, error("no task '" + id + "'"))
+                : json(StatusCodes.OK, TaskView.of(s)));
+    }
+
+    private Route device(String id) {
+        if (!ID.matcher(id).matches()) {
+            return json(StatusCodes.BAD_REQUEST, error("'" + id + "' is not a device id"));
+        }
+        return onSuccess(AskPattern.<Device.Command, Device.State>ask(services.device(id), Device.Get::new, timeout,
+                system.scheduler()), s -> s.registered() ? json(StatusCodes.OK, s)
+                : json(StatusCodes.NOT_FOUND, error("no device '" + id + "'")));
+    }
+
+    private static Map<String, Object> error(String message) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("error", message);
+        return m;
+    }
+
+    private Route json(StatusCode status, Object body) {
+        try {
+            return complete(HttpResponse.create().withStatus(status)
+                    .withEntity(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(body)));
+        } catch (JsonProcessingException e) {
+            return complete(StatusCodes.INTERNAL_SERVER_ERROR, "cannot render the answer: " + e.getMessage());
+        }
+    }
+
+    /** A failed ask or a bug answers 503 / 500 with a message; the node keeps serving. */
+    private ExceptionHandler errors() {
+        return ExceptionHandler.newBuilder()
+                .match(java.util.concurrent.TimeoutException.class, e -> json(StatusCodes.SERVICE_UNAVAILABLE,
+                        error("the cluster did not answer in time: " + e.getMessage())))
+                .match(RuntimeException.class, e -> {
+                    system.log().error("management API: " + e, e);
+                    return json(StatusCodes.INTERNAL_SERVER_ERROR, error(String.valueOf(e.getMessage())));
+                })
+                .build();
+    }
+
+    /** Unmatched paths and methods, oversize bodies: pekko-http's message, as JSON. */
+    private RejectionHandler rejections() {
+        return RejectionHandler.defaultHandler().mapRejectionResponse(r -> {
+            if (r.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict
+                    && !strict.getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+                String msg = strict.getData().utf8String();
+                try {
+                    return r.withEntity(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(error(msg)));
+                } catch (JsonProcessingException e) {
+                    return r;
+                }
+            }
+            return r;
+        });
+    }
+}
