@@ -4,6 +4,7 @@ import ferry.bench.Benchmarks;
 import ferry.ops.Args;
 import ferry.ops.NodeCommand;
 import ferry.ops.SessionJob;
+import ferry.ops.TaskCommand;
 import ferry.ops.SplitTrainingJob;
 import ferry.zoo.data.DatasetException;
 
@@ -22,6 +23,9 @@ public final class Main {
                     [--capacity N] [--journal postgres|h2] [--http-port N]
                     one cluster node hosting edge servers, until stopped; with --http-port (or
                     FERRY_HTTP_PORT) and the control role it serves the management API (POST /tasks ...)
+              task  submit (--file TASK.json | --json '{...}') | get --id ID | wait --id ID
+                    [--url http://127.0.0.1:8080] [--token T]
+                    learning tasks through a node's management API (see README)
               train [--model vgg5|resnet8|mlp] [--epochs N] [--batch N] [--cut N] [--lr X] [--seed N]
                     [--samples N] [--data DIR] [--report FILE]
                     split training on Fashion-MNIST with a progress line per epoch and the test accuracy
@@ -46,6 +50,12 @@ public final class Main {
                     }
                     Benchmarks.run(argv[1], argv);
                 }
+                case "task" -> {
+                    if (argv.length < 2) {
+                        throw new Args.UsageException("task needs submit, get or wait");
+                    }
+                    System.exit(TaskCommand.run(argv[1], new Args(argv, 2, TaskCommand.OPTIONS)));
+                }
                 case "help", "--help", "-h" -> System.out.printf(USAGE, Benchmarks.names());
                 default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
             }
@@ -58,7 +68,7 @@ public final class Main {
             System.err.println("ferry: dataset problem: " + e.getMessage());
             System.err.println("  (Fashion-MNIST comes from Debian's dataset-fashion-mnist; ops/setup installs it)");
             System.exit(3);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | java.io.IOException e) {
             System.err.println("ferry: " + e.getMessage());
             System.exit(1);
         }

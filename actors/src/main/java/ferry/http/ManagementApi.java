@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.typesafe.config.Config;
+import ferry.actors.device.DataPartition;
 import ferry.actors.device.Device;
+import ferry.actors.device.DeviceProfile;
 import ferry.actors.node.FerryServices;
 import ferry.actors.session.SessionSpec;
 import ferry.actors.session.TrainingSession;
@@ -41,6 +43,7 @@ import org.apache.pekko.pattern.StatusReply;
  * <ul>
  * <li>{@code POST /tasks} a {@link TaskRequest} as JSON → 202 {@code {"taskId": ...}}</li>
  * <li>{@code GET /tasks/{id}} → the task's status, plan, rounds so far and result</li>
+ * <li>{@code POST /devices} a {@link DeviceRequest} → 201: registers a simulated device and attaches it</li>
  * <li>{@code GET /devices/{id}} → a device's profile, battery and edge</li>
  * <li>{@code GET /health} → 200 while the node serves</li>
  * </ul>
@@ -88,6 +91,8 @@ public final class ManagementApi extends AllDirectives {
                                 pathEndOrSingleSlash(() -> post(() -> authorized(() -> entity(
                                         Unmarshaller.entityToString(), this::submit)))),
                                 path(PathMatchers.segment(), id -> get(() -> task(id))))),
+                        path("devices", () -> post(() -> authorized(() -> entity(Unmarshaller.entityToString(),
+                                this::registerDevice)))),
                         path(PathMatchers.segment("devices").slash(PathMatchers.segment()),
                                 id -> get(() -> device(id)))))));
     }
@@ -133,6 +138,40 @@ public final class ManagementApi extends AllDirectives {
                             "progress", "/tasks/" + taskId))
                     : json(StatusCodes.BAD_REQUEST, error(reply.getError().getMessage())));
         });
+    }
+
+    /** Registers a simulated device (or changes its profile and data) and attaches it to its edge. */
+    private Route registerDevice(String body) {
+        DeviceRequest req;
+        DeviceProfile profile;
+        DataPartition partition;
+        try {
+            req = JSON.readValue(body, DeviceRequest.class);
+            if (req == null || req.id() == null || !ID.matcher(req.id()).matches()) {
+                return json(StatusCodes.BAD_REQUEST, error("'id' must be 1-64 of A-Z a-z 0-9 . _ -"));
+            }
+            if (req.edge() == null || !ID.matcher(req.edge()).matches()) {
+                return json(StatusCodes.BAD_REQUEST, error("'edge' must name the edge the device attaches to"));
+            }
+            profile = req.profile();
+            partition = req.partition();
+        } catch (UnrecognizedPropertyException e) {
+            return json(StatusCodes.BAD_REQUEST, error("unknown field '" + e.getPropertyName() + "'; known: "
+                    + e.getKnownPropertyIds()));
+        } catch (JsonProcessingException e) {
+            return json(StatusCodes.BAD_REQUEST, error("the body is not a device in JSON: " + e.getOriginalMessage()));
+        } catch (IllegalArgumentException e) {
+            return json(StatusCodes.BAD_REQUEST, error(e.getMessage()));
+        }
+        CompletionStage<StatusReply<Done>> done = AskPattern.<Device.Command, StatusReply<Done>>ask(
+                        services.device(req.id()), r -> new Device.Register(profile, partition, r), timeout,
+                        system.scheduler())
+                .thenCompose(reg -> reg.isError() ? CompletableFuture.completedFuture(reg)
+                        : AskPattern.<Device.Command, StatusReply<Done>>ask(services.device(req.id()),
+                                r -> new Device.AttachTo(req.edge(), r), timeout, system.scheduler()));
+        return onSuccess(done, reply -> reply.isSuccess()
+                ? json(StatusCodes.CREATED, Map.of("deviceId", req.id(), "edge", req.edge()))
+                : json(StatusCodes.BAD_REQUEST, error(reply.getError().getMessage())));
     }
 
     private CompletionStage<List<String>> unregistered(List<String> devices) {

@@ -19,7 +19,7 @@ import java.util.Locale;
 public record TaskRequest(String model, String dataset, String algorithm, List<String> devices, Integer rounds,
                           Double targetAccuracy, Double deadlineSeconds, Integer batch, Double learningRate,
                           Integer cut, Double phi, String planning, Double batteryThreshold, Selection selection,
-                          Integer seed, Integer testSamples) {
+                          Integer seed, Integer testSamples, List<String> edges) {
 
     /** Which share of each device's samples trains each round, and how they are picked. */
     public record Selection(String selector, Double fraction) {}
@@ -43,7 +43,7 @@ public record TaskRequest(String model, String dataset, String algorithm, List<S
         }
         TaskOptions options = new TaskOptions(or(targetAccuracy, 0), or(deadlineSeconds, 0),
                 or(batteryThreshold, 0), selection == null ? "none" : selection.selector(),
-                selection == null || selection.fraction() == null ? 1 : selection.fraction());
+                selection == null || selection.fraction() == null ? 1 : selection.fraction(), edges);
         double lr = or(learningRate, 0.01);
         return new SessionSpec(algo, model == null ? "vgg5" : model,
                 dataset == null ? DatasetRegistry.FASHION_MNIST : dataset, devices, rounds == null ? 3 : rounds,

@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
+import ferry.actors.device.DataPartition;
+import ferry.actors.device.Device;
+import ferry.actors.device.DeviceProfile;
+import ferry.actors.node.DatasetRegistry;
 import ferry.actors.node.FerryNode;
+import ferry.ops.Asks;
 import ferry.http.ManagementApi;
 import ferry.persistence.FerryConfig.Journal;
 import ferry.persistence.TestBackend;
@@ -39,6 +44,12 @@ class ManagementApiTest {
         node = FerryNode.start("api", ConfigFactory.parseString("ferry.http.port = 0\nferry.http.token = " + TOKEN)
                 .withFallback(SessionIntegrationTest.nodeConfig(backend)), EntityTestSupport.DATASETS);
         SessionIntegrationTest.setUp(node, 2, 200);
+        // dev-3: a device whose battery (2 J) cannot pay for a round of VGG-5 on its 200 samples
+        DataPartition p = DataPartition.iid(DatasetRegistry.FASHION_MNIST, 3, 2, 5, 600);
+        Asks.ack(node.services().device("dev-3"), r -> new Device.Register(new DeviceProfile(5e9, 50e6, 2), p, r),
+                SessionIntegrationTest.T, node.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        Asks.ack(node.services().device("dev-3"), r -> new Device.AttachTo("edge-1", r),
+                SessionIntegrationTest.T, node.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
         binding = ManagementApi.bind(node.system(), node.services()).toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 
@@ -95,6 +106,70 @@ class ManagementApiTest {
         assertEquals(0.05, task.path("spec").path("options").path("targetAccuracy").asDouble(), 1e-12);
     }
 
+    static JsonNode awaitEnd(String id) throws Exception {
+        JsonNode task = null;
+        for (int i = 0; i < 1500; i++) {
+            task = JSON.readTree(get("/tasks/" + id).body());
+            if (task.path("status").asText().equals("FINISHED") || task.path("status").asText().equals("FAILED")) {
+                return task;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("task " + id + " did not end: " + task);
+    }
+
+    @Test
+    void anAutoTaskIsPlannedRoundByRoundByBatteryAndTheBatteriesDrain() throws Exception {
+        double before = JSON.readTree(get("/devices/dev-2").body()).path("batteryJoules").asDouble();
+        HttpResponse<String> r = post("/tasks", """
+                {"devices": ["dev-1", "dev-2", "dev-3"], "algorithm": "auto", "rounds": 2, "batteryThreshold": 0.1,
+                 "deadlineSeconds": 600, "batch": 50, "learningRate": 0.05, "testSamples": 500}""", TOKEN);
+        assertEquals(202, r.statusCode(), r.body());
+        JsonNode task = awaitEnd(JSON.readTree(r.body()).path("taskId").asText());
+        assertEquals("FINISHED", task.path("status").asText(), task.toString());
+        JsonNode plans = task.path("roundPlans");
+        assertEquals(2, plans.size(), "one plan per round");
+        for (JsonNode plan : plans) {
+            for (JsonNode d : plan.path("devices")) {
+                String id = d.path("deviceId").asText();
+                assertTrue(!d.path("reason").asText().isBlank(), "every decision has a reason: " + d);
+                if (id.equals("dev-3")) {
+                    assertTrue(!d.path("participates").asBoolean(), "2 J cannot pay for a round: " + d);
+                    assertTrue(d.path("reason").asText().contains("J left"), d.toString());
+                } else {
+                    assertTrue(d.path("participates").asBoolean(), d.toString());
+                    assertTrue(d.path("predictedJoules").asDouble() > 0, d.toString());
+                }
+            }
+        }
+        assertEquals(2, task.path("history").get(1).path("participants").asInt());
+        // the plan of round 2 saw the battery round 1 left
+        double planned1 = plans.get(0).path("devices").get(1).path("batteryJoules").asDouble();
+        double planned2 = plans.get(1).path("devices").get(1).path("batteryJoules").asDouble();
+        assertTrue(planned2 < planned1, planned1 + " -> " + planned2);
+        double after = JSON.readTree(get("/devices/dev-2").body()).path("batteryJoules").asDouble();
+        assertTrue(after < before && after > 0, before + " J -> " + after + " J");
+        assertEquals(2.0, JSON.readTree(get("/devices/dev-3").body()).path("batteryJoules").asDouble(), 1e-12,
+                "a device that never trained spent nothing");
+    }
+
+    @Test
+    void aSelectedTaskTrainsOnItsShareOfEachDevicesSamplesOnly() throws Exception {
+        String full = JSON.readTree(post("/tasks", """
+                {"devices": ["dev-1"], "algorithm": "splitfed", "rounds": 1, "testSamples": 200}""", TOKEN).body())
+                .path("taskId").asText();
+        JsonNode f = awaitEnd(full);
+        String picked = JSON.readTree(post("/tasks", """
+                {"devices": ["dev-1"], "algorithm": "splitfed", "rounds": 1, "testSamples": 200,
+                 "selection": {"selector": "centroid", "fraction": 0.3}}""", TOKEN).body()).path("taskId").asText();
+        JsonNode p = awaitEnd(picked);
+        assertEquals("FINISHED", p.path("status").asText(), p.toString());
+        double up = p.path("history").get(0).path("bytesUp").asDouble();
+        double upFull = f.path("history").get(0).path("bytesUp").asDouble();
+        // 60 of dev-1's 200 samples: activations sent for 30 % of them (batch headers aside)
+        assertEquals(0.3, up / upFull, 0.02, up + " vs " + upFull + " bytes up");
+    }
+
     @Test
     void badRequestsGetA4xxThatSaysWhatIsWrongAndTheNodeKeepsServing() throws Exception {
         assertRefused(400, "not a task in JSON", post("/tasks", "{\"devices\": [\"dev-1\"", TOKEN));
@@ -108,6 +183,12 @@ class ManagementApiTest {
                 "{\"devices\": [\"dev-1\"], \"targetAccuracy\": 7}", TOKEN));
         assertRefused(400, "unknown device(s) [ghost]", post("/tasks",
                 "{\"devices\": [\"dev-1\", \"ghost\"]}", TOKEN));
+        assertRefused(400, "unknown data selector 'psychic'", post("/tasks",
+                "{\"devices\": [\"dev-1\"], \"selection\": {\"selector\": \"psychic\", \"fraction\": 0.3}}",
+                TOKEN));
+        assertRefused(400, "fraction", post("/tasks",
+                "{\"devices\": [\"dev-1\"], \"selection\": {\"selector\": \"random\", \"fraction\": 1.5}}",
+                TOKEN));
         assertRefused(400, "cut 9", post("/tasks", "{\"devices\": [\"dev-1\"], \"cut\": 9}", TOKEN));
         assertRefused(401, "Authorization", post("/tasks", "{\"devices\": [\"dev-1\"]}", null));
         assertRefused(401, "wrong token", post("/tasks", "{\"devices\": [\"dev-1\"]}", "guess"));
@@ -115,6 +196,20 @@ class ManagementApiTest {
         assertRefused(404, "no device 'ghost'", get("/devices/ghost"));
         assertEquals(404, get("/nowhere").statusCode());
         assertRefused(413, "", post("/tasks", "{\"devices\": [\"" + "x".repeat(70_000) + "\"]}", TOKEN));
+
+        assertRefused(400, "'edge'", post("/devices", "{\"id\": \"dev-9\"}", TOKEN));
+        assertRefused(400, "device profile", post("/devices",
+                "{\"id\": \"dev-9\", \"edge\": \"edge-1\", \"flops\": -1}", TOKEN));
+        assertRefused(400, "edge 'edge-9' is not registered", post("/devices",
+                "{\"id\": \"dev-9\", \"edge\": \"edge-9\", \"parts\": 10, \"index\": 9}", TOKEN));
+        assertRefused(401, "Authorization", post("/devices", "{\"id\": \"dev-9\", \"edge\": \"edge-1\"}",
+                null));
+        HttpResponse<String> made = post("/devices", "{\"id\": \"dev-8\", \"edge\": \"edge-2\", "
+                + "\"parts\": 100, \"index\": 7, \"batteryJoules\": 500}", TOKEN);
+        assertEquals(201, made.statusCode(), made.body());
+        JsonNode dev8 = JSON.readTree(get("/devices/dev-8").body());
+        assertEquals("edge-2", dev8.path("edgeId").asText());
+        assertEquals(500, dev8.path("batteryJoules").asDouble(), 0);
 
         assertEquals(200, get("/health").statusCode(), "still serving");
         HttpResponse<String> dev = get("/devices/dev-1");

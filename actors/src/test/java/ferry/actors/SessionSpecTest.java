@@ -40,7 +40,7 @@ class SessionSpecTest {
                 .contains("learning rate"));
         assertTrue(error(() -> new SessionSpec("epsl", "vgg5", FM, d, 1, 4, 50, 1, 0.01f, 1, 0, 60,
                 ferry.actors.session.MigrationMode.FEDFLY, List.of(), 1.5)).contains("phi"));
-        assertEquals(List.of("epsl", "fedavg", "psl", "sl", "splitfed"), Algorithms.names());
+        assertEquals(List.of("auto", "epsl", "fedavg", "psl", "sl", "splitfed"), Algorithms.names());
     }
 
     @Test

@@ -14,6 +14,13 @@ import ferry.persistence.CborSerializable;
 import ferry.persistence.ModelRef;
 import ferry.zoo.data.Batch;
 import ferry.zoo.data.BatchPlan;
+import ferry.zoo.model.ModelSpec;
+import ferry.zoo.model.ModelSpecs;
+import ferry.zoo.select.DataSelector;
+import ferry.zoo.select.DataSelectors;
+import ferry.zoo.train.MonolithicModel;
+import ferry.zoo.train.SampleLosses;
+import ferry.zoo.train.SgdConfig;
 import ferry.zoo.data.ImageDataset;
 import ferry.zoo.model.ModelSpec;
 import ferry.zoo.model.ModelSpecs;
@@ -105,10 +112,25 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     public record BatchesDone(String sessionId, int round, int attempt, long from, long to, String edgeId)
             implements Event {}
 
-    public record State(String deviceId, DeviceProfile profile, DataPartition data, String edgeId)
-            implements CborSerializable {
+    /**
+     * What a round cost the device's battery: the FLOPs it computed and the bits its radio moved, priced by the
+     * energy model (see {@link EnergyUse}). A device at zero takes part in no further round.
+     */
+    public record EnergySpent(String sessionId, int round, int attempt, double joules) implements Event {}
+
+    /**
+     * @param batteryJoules what is left of the battery: the profile's capacity at registration, less every
+     *                      round's {@link EnergySpent}
+     */
+    public record State(String deviceId, DeviceProfile profile, DataPartition data, String edgeId,
+                        double batteryJoules) implements CborSerializable {
         public boolean registered() {
             return data != null;
+        }
+
+        /** The share of the battery left, 0..1. */
+        public double batteryFraction() {
+            return profile == null || profile.batteryJoules() == 0 ? 0 : batteryJoules / profile.batteryJoules();
         }
     }
 
@@ -133,6 +155,11 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         final java.util.List<Double> stepMillis = new java.util.ArrayList<>();
         /** The edge serving this round now; changes when the device moves. */
         String edge;
+        /**
+         * The edge the device was attached to when the round began: it averages the device's update first
+         * (hierarchical FedAvg), wherever a move took the device since, so a move never changes the arithmetic.
+         */
+        String homeEdge;
         /** The stretch of batches not yet in the batch log, and the edge it ran on. */
         long segmentStart;
         String segmentEdge;
@@ -229,7 +256,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     @Override
     public State emptyState() {
-        return new State(deviceId, null, null, null);
+        return new State(deviceId, null, null, null, 0);
     }
 
     @Override
@@ -287,11 +314,13 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             problem = "device '" + deviceId + "' holds " + s.data().dataset() + ", the round needs " + ins.dataset();
         } else if (ins.offloaded() && s.edgeId() == null) {
             problem = "device '" + deviceId + "' is attached to no edge";
+        } else if (s.batteryJoules() <= 0) {
+            problem = "device '" + deviceId + "' has an empty battery";
         }
         if (problem == null) {
             try {
-                run = new Run(ins, c.replyTo(), services.datasets().train(ins.dataset()),
-                        services.datasets().partition(s.data()));
+                ImageDataset train = services.datasets().train(ins.dataset());
+                run = new Run(ins, c.replyTo(), train, select(ins, train, services.datasets().partition(s.data())));
                 prepareModel(ins);
             } catch (RuntimeException e) {
                 problem = "device '" + deviceId + "' cannot start round " + ins.round() + ": " + e.getMessage();
@@ -302,6 +331,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             DeviceResult failed = DeviceResult.failed(deviceId, ins, problem);
             return Effect().none().thenRun(x -> c.replyTo().tell(failed));
         }
+        run.homeEdge = s.edgeId();
         if (ins.offloaded()) {
             run.edge = s.edgeId();
             run.segmentEdge = s.edgeId();
@@ -310,6 +340,28 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             ctx.getSelf().tell(new NextBatch(ins.round(), ins.attempt()));
         }
         return Effect().none();
+    }
+
+    /**
+     * The samples this round trains on: all of the partition, or the share the round's data selector picks
+     * (a fresh pick each round, seeded by session seed and round). A loss-scoring selector scores the samples
+     * with the round's global model, here on the device: only indices come out.
+     */
+    private int[] select(RoundInstruction ins, ImageDataset data, int[] partition) {
+        DataSelector selector = DataSelectors.byName(ins.selector());
+        if (selector == DataSelectors.NONE || ins.selectionFraction() >= 1) {
+            return partition;
+        }
+        long seed = ins.seed() * 1_000_003L + ins.round();
+        if (!selector.needsScorer()) {
+            return selector.select(data, partition, ins.selectionFraction(), seed, null);
+        }
+        ModelSpec spec = ModelSpecs.byName(ins.model(), DatasetRegistry.sampleShape(ins.dataset()), 10);
+        try (MonolithicModel global = new MonolithicModel(spec, ins.seed(), SgdConfig.DEFAULT)) {
+            global.loadWeights(ModelBlobs.getWeights(services.blobs(), ins.global()), true);
+            return selector.select(data, partition, ins.selectionFraction(), seed,
+                    (d, idx) -> SampleLosses.of(List.of(global), d, idx, 500));
+        }
     }
 
     /** Asks the run's current edge to start the round from the global model. */
@@ -426,7 +478,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return Effect().none();
         }
         if (r.cursor >= r.total) {
-            return finishRound(r);
+            return finishRound(s, r);
         }
         Batch b = r.data.batch(r.plan.batch(r.cursor));
         try {
@@ -864,7 +916,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         services.edge(edgeId).tell(new EdgeServer.Detach(deviceId, ctx.getSystem().ignoreRef()));
     }
 
-    private Effect<Event, State> finishRound(Run r) {
+    private Effect<Event, State> finishRound(State s, Run r) {
         BatchesDone last = closeSegment(r);
         ModelRef mine;
         try {
@@ -873,7 +925,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return fail("cannot store trained weights: " + e.getMessage());
         }
         if (!r.ins.offloaded()) {
-            return persistThen(java.util.Arrays.asList(last), () -> replyNow(r, List.of(mine)));
+            return settle(s, r, List.of(mine), last);
         }
         r.clientWeights = mine;
         RecipientRef<?> edge = r.ins.parallel() ? services.roundMaster(r.ins.sessionId(), r.edge)
@@ -900,18 +952,38 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         if (c.failure() != null) {
             return fail(c.failure());
         }
-        return reply(run, List.of(run.clientWeights, c.serverWeights()));
+        return settle(s, run, List.of(run.clientWeights, c.serverWeights()), null);
     }
 
-    private Effect<Event, State> reply(Run r, List<ModelRef> parts) {
-        replyNow(r, parts);
-        return Effect().none();
+    /**
+     * The round is trained: its energy is taken from the battery (journaled with {@code before}, if any) and the
+     * result goes to the session, unless the battery could not pay for the round: then it is empty and the
+     * device's update is dropped, as a phone that died mid-round would lose it.
+     */
+    private Effect<Event, State> settle(State s, Run r, List<ModelRef> parts, Event before) {
+        double joules = EnergyUse.joules(r.ins, r.samples, r.bytesUp + r.bytesDown);
+        double left = s.batteryJoules();
+        EnergySpent spent = new EnergySpent(r.ins.sessionId(), r.ins.round(), r.ins.attempt(), Math.min(joules, left));
+        if (joules > left) {
+            String why = String.format("battery ran out during round %d: it needed %.1f J and had %.1f J",
+                    r.ins.round(), joules, left);
+            return persistThen(java.util.Arrays.asList(before, spent), () -> {
+                if (run == r) {
+                    run = null;
+                }
+                ctx.getLog().warn("{}: {}", deviceId, why);
+                r.replyTo.tell(DeviceResult.failed(deviceId, r.ins, why));
+            });
+        }
+        return persistThen(java.util.Arrays.asList(before, spent), () -> replyNow(r, parts));
     }
+
 
     private void replyNow(Run r, List<ModelRef> parts) {
         DeviceResult res = new DeviceResult(deviceId, r.ins.round(), r.ins.attempt(), r.partitionSize, parts,
                 r.samples == 0 ? 0 : r.lossSum / r.samples, r.samples == 0 ? 0 : (double) r.correct / r.samples,
-                r.bytesUp, r.bytesDown, (System.nanoTime() - r.started) / 1e9, median(r.stepMillis), r.moves, null);
+                r.bytesUp, r.bytesDown, (System.nanoTime() - r.started) / 1e9, median(r.stepMillis), r.moves, null,
+                r.homeEdge);
         if (run == r) {
             run = null;
         }
@@ -937,8 +1009,12 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     @Override
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
-                .onEvent(Registered.class, (s, e) -> new State(deviceId, e.profile(), e.data(), s.edgeId()))
-                .onEvent(AttachedTo.class, (s, e) -> new State(deviceId, s.profile(), s.data(), e.edgeId()))
+                .onEvent(Registered.class, (s, e) -> new State(deviceId, e.profile(), e.data(), s.edgeId(),
+                        e.profile().batteryJoules()))
+                .onEvent(AttachedTo.class, (s, e) -> new State(deviceId, s.profile(), s.data(), e.edgeId(),
+                        s.batteryJoules()))
+                .onEvent(EnergySpent.class, (s, e) -> new State(deviceId, s.profile(), s.data(), s.edgeId(),
+                        Math.max(0, s.batteryJoules() - e.joules())))
                 .onEvent(BatchesDone.class, (s, e) -> s)
                 .build();
     }

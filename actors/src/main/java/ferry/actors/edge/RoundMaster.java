@@ -1,5 +1,6 @@
 package ferry.actors.edge;
 
+import ferry.actors.cloud.CloudAggregator;
 import ferry.actors.node.DatasetRegistry;
 import ferry.actors.node.FerryServices;
 import ferry.actors.node.ModelBlobs;
@@ -58,6 +59,13 @@ public final class RoundMaster extends AbstractBehavior<RoundMaster.Command> {
     public record Finish(int round, int attempt, String deviceId, ActorRef<StatusReply<ModelRef>> replyTo)
             implements Command {}
 
+    /**
+     * Hierarchical FedAvg, the edge's level: the average of this edge's devices' models, weighted by samples,
+     * computed on the edge's node. Works for every algorithm that averages, parallel or not.
+     */
+    public record AggregateEdge(int round, List<CloudAggregator.Contribution> devices,
+                                ActorRef<StatusReply<CloudAggregator.EdgeModel>> replyTo) implements Command {}
+
     /** Answers at once: the hosting node asks it so that the edge's shard starts on that node (see hostEdge). */
     public record Probe(ActorRef<Done> replyTo) implements Command {}
 
@@ -98,6 +106,7 @@ public final class RoundMaster extends AbstractBehavior<RoundMaster.Command> {
                 .onMessage(Step.class, this::onStep)
                 .onMessage(StepTimeout.class, this::onTimeout)
                 .onMessage(Finish.class, this::onFinish)
+                .onMessage(AggregateEdge.class, this::onAggregateEdge)
                 .onMessage(Probe.class, c -> {
                     c.replyTo().tell(Done.getInstance());
                     return this;
@@ -239,6 +248,19 @@ public final class RoundMaster extends AbstractBehavior<RoundMaster.Command> {
             c.replyTo().tell(StatusReply.success(finished));
         } catch (RuntimeException e) {
             c.replyTo().tell(StatusReply.error("edge cannot store the server half: " + e.getMessage()));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onAggregateEdge(AggregateEdge c) {
+        String edge = id.substring(id.lastIndexOf('~') + 1);
+        try {
+            ModelRef avg = CloudAggregator.average(services, c.devices());
+            long samples = c.devices().stream().mapToLong(CloudAggregator.Contribution::samples).sum();
+            c.replyTo().tell(StatusReply.success(new CloudAggregator.EdgeModel(edge, avg, samples)));
+        } catch (RuntimeException e) {
+            c.replyTo().tell(StatusReply.error("edge " + edge + " cannot aggregate round " + c.round() + ": "
+                    + e.getMessage()));
         }
         return this;
     }

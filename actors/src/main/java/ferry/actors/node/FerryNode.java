@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import ferry.actors.device.Device;
 import ferry.actors.edge.EdgeServer;
 import ferry.actors.edge.OffloadedTraining;
+import ferry.actors.cloud.CloudAggregator;
 import ferry.actors.edge.RoundMaster;
 import ferry.actors.session.TrainingSession;
 import ferry.persistence.CachingBlobStore;
@@ -85,6 +86,9 @@ public final class FerryNode implements AutoCloseable {
                     .withEntityProps(training).withMessageExtractor(new EdgeShards<>())
                     .withAllocationStrategy(ExternalShardAllocationStrategy.create(system,
                             RoundMaster.TYPE_KEY.name(), Duration.ofSeconds(5))));
+            // The top of hierarchical FedAvg lives on cloud nodes; other nodes reach it through a proxy.
+            sharding.init(Entity.of(CloudAggregator.TYPE_KEY, e -> CloudAggregator.create(services))
+                    .withEntityProps(training).withRole(CloudAggregator.ROLE));
             sharding.init(Entity.of(EdgeServer.TYPE_KEY, e -> EdgeServer.create(e.getEntityId()))
                     .withRole(CONTROL));
             sharding.init(Entity.of(TrainingSession.TYPE_KEY,

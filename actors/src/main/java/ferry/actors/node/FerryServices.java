@@ -32,6 +32,10 @@ public record FerryServices(ClusterSharding sharding, BlobStore blobs, DatasetRe
     }
 
     /** The shared server half of a parallel (PSL / EPSL) session on one edge. */
+    public EntityRef<ferry.actors.cloud.CloudAggregator.Command> cloud(String sessionId) {
+        return sharding.entityRefFor(ferry.actors.cloud.CloudAggregator.TYPE_KEY, sessionId);
+    }
+
     public EntityRef<RoundMaster.Command> roundMaster(String sessionId, String edgeId) {
         return sharding.entityRefFor(RoundMaster.TYPE_KEY, RoundMaster.entityId(sessionId, edgeId));
     }

@@ -18,7 +18,8 @@ public final class Algorithms {
                                          ModelRef global) {
             return new RoundInstruction(sessionId, round, attempt, offloaded, s.model(), s.dataset(), s.cut(),
                     s.batchSize(), s.localEpochs(), s.learningRate(), s.seed(), global, s.migration(),
-                    parallel ? List.of() : s.movesOf(device, round), parallel, aggregates ? s.phi() : 0);
+                    parallel ? List.of() : s.movesOf(device, round), parallel, aggregates ? s.phi() : 0,
+                    s.options().selector(), s.options().selectionFraction());
         }
     }
 
@@ -58,13 +59,37 @@ public final class Algorithms {
             return contributions.get(contributions.size() - 1).params();
         }
 
+        public boolean averages() {
+            return false;
+        }
+
         public boolean sequential() {
             return true;
         }
     };
 
+    /**
+     * "auto": the platform decides, round by round, which devices take part (battery, deadline), which edge each
+     * attaches to, and whether it trains locally or offloads at which cut; the results are averaged (FedAvg of the
+     * whole models). {@link #instruct} here is one participant's default; the session instructs from the plan.
+     */
+    public static final TrainingAlgorithm AUTO = new TrainingAlgorithm() {
+        public String name() {
+            return "auto";
+        }
+
+        public RoundInstruction instruct(String sessionId, SessionSpec s, String device, int round, int attempt,
+                                         ModelRef global) {
+            return SPLITFED.instruct(sessionId, s, device, round, attempt, global);
+        }
+
+        public boolean orchestrated() {
+            return true;
+        }
+    };
+
     private static final Map<String, TrainingAlgorithm> ALL = Map.of(FEDAVG.name(), FEDAVG, SPLITFED.name(),
-            SPLITFED, PSL.name(), PSL, EPSL.name(), EPSL, SL.name(), SL);
+            SPLITFED, PSL.name(), PSL, EPSL.name(), EPSL, SL.name(), SL, AUTO.name(), AUTO);
 
     private Algorithms() {}
 

@@ -7,13 +7,16 @@ import ferry.persistence.CborSerializable;
  * {@code targetAccuracy} (0: run every round), plan each round to end within {@code deadlineSeconds} (0: no
  * deadline), let no device with less than {@code batteryThreshold} of its battery take part, and train each
  * device on the share {@code selectionFraction} of its samples that {@code selector} picks ("none": all).
+ * {@code edges}: for "auto" tasks, edges the orchestrator may attach devices to besides those they are on.
  */
 public record TaskOptions(double targetAccuracy, double deadlineSeconds, double batteryThreshold, String selector,
-                          double selectionFraction) implements CborSerializable {
-    public static final TaskOptions NONE = new TaskOptions(0, 0, 0, "none", 1);
+                          double selectionFraction, java.util.List<String> edges) implements CborSerializable {
+    public static final TaskOptions NONE = new TaskOptions(0, 0, 0, "none", 1, java.util.List.of());
 
     public TaskOptions {
+        edges = edges == null ? java.util.List.of() : java.util.List.copyOf(edges);
         selector = selector == null || selector.isBlank() ? "none" : selector;
+        ferry.zoo.select.DataSelectors.byName(selector); // an unknown name fails here, with the known ones
         if (selectionFraction == 0) {
             selectionFraction = 1;
         }

@@ -41,4 +41,17 @@ public interface TrainingAlgorithm {
     default boolean parallel() {
         return false;
     }
+
+    /**
+     * Whether each round is planned device by device from the devices' batteries, compute and links ("auto":
+     * see {@link RoundOrchestrator}) instead of everyone training the same way.
+     */
+    default boolean orchestrated() {
+        return false;
+    }
+
+    /** Whether {@link #aggregate} is FedAvg, which can be computed edge by edge and then across edges. */
+    default boolean averages() {
+        return true;
+    }
 }

@@ -1,6 +1,7 @@
 package ferry.actors.session;
 
 import ferry.actors.device.Device;
+import ferry.actors.edge.EdgeServer;
 import ferry.actors.node.FerryServices;
 import ferry.actors.node.ModelBlobs;
 import ferry.persistence.CborSerializable;
@@ -57,8 +58,15 @@ public final class TrainingSession
 
     record RoundTimedOut(int round, int attempt) implements Command {}
 
-    record Aggregated(int round, int attempt, ModelRef global, double testAccuracy, double testLoss, String error)
-            implements Command {}
+    /** {@code how}: where the round was averaged (flat here, or edges then cloud), for the round's metrics. */
+    record Aggregated(int round, int attempt, ModelRef global, double testAccuracy, double testLoss, String error,
+                      String how) implements Command {}
+
+    /** An "auto" round's plan is ready (or could not be made). */
+    record Orchestrated(int round, int attempt, List<DevicePlan> plan, String error) implements Command {}
+
+    /** A participant of an "auto" round is attached to its planned edge (or could not be). */
+    record Attached(int round, int attempt, String deviceId, String error) implements Command {}
 
     /** A parallel session's layout is ready (or could not be made): the creation goes on. */
     record Planned(Create create, SessionPlan plan, String error) implements Command {}
@@ -70,6 +78,9 @@ public final class TrainingSession
 
     public record RoundStarted(int round, int attempt) implements Event {}
 
+    /** An "auto" round's plan: who trains where and how, and why (see {@link RoundOrchestrator}). */
+    public record RoundPlanned(int round, int attempt, List<DevicePlan> devices) implements Event {}
+
     public record RoundCompleted(ModelRef global, RoundMetrics metrics) implements Event {}
 
     public record Finished(double finalAccuracy) implements Event {}
@@ -80,13 +91,15 @@ public final class TrainingSession
 
     /** {@code round} is the round being run (or the last one, when finished). */
     public record State(String sessionId, SessionSpec spec, Status status, int round, int attempt, ModelRef global,
-                        List<RoundMetrics> history, String failure, SessionPlan plan) implements CborSerializable {
+                        List<RoundMetrics> history, String failure, SessionPlan plan,
+                        List<RoundPlanned> roundPlans) implements CborSerializable {
         public State {
             history = List.copyOf(history);
+            roundPlans = roundPlans == null ? List.of() : List.copyOf(roundPlans);
         }
 
         State with(Status st, int r, int a, ModelRef g, List<RoundMetrics> h, String f) {
-            return new State(sessionId, spec, st, r, a, g, h, f, plan);
+            return new State(sessionId, spec, st, r, a, g, h, f, plan, roundPlans);
         }
 
         /** The spec the rounds run with: the plan's cut where there is a plan. */
@@ -109,6 +122,8 @@ public final class TrainingSession
     private ModelRef chainModel;
     private boolean aggregating;
     private boolean dispatched;
+    /** An "auto" attempt's participants (null otherwise, or before the plan is made). */
+    private List<String> participants;
 
     private TrainingSession(ActorContext<Command> ctx, TimerScheduler<Command> timers, String sessionId,
                             FerryServices services) {
@@ -126,7 +141,7 @@ public final class TrainingSession
 
     @Override
     public State emptyState() {
-        return new State(sessionId, null, Status.NEW, 0, 0, null, List.of(), null, null);
+        return new State(sessionId, null, Status.NEW, 0, 0, null, List.of(), null, null, List.of());
     }
 
     @Override
@@ -139,6 +154,8 @@ public final class TrainingSession
                 .onCommand(RoundTimedOut.class, this::onTimeout)
                 .onCommand(Aggregated.class, this::onAggregated)
                 .onCommand(Planned.class, this::onPlanned)
+                .onCommand(Orchestrated.class, this::onOrchestrated)
+                .onCommand(Attached.class, this::onAttached)
                 .build();
     }
 
@@ -225,6 +242,16 @@ public final class TrainingSession
         attemptStarted = System.nanoTime();
         TrainingAlgorithm algo = Algorithms.byName(s.spec().algorithm());
         chainModel = s.global();
+        participants = null;
+        if (algo.orchestrated()) {
+            int round = s.round();
+            int attempt = s.attempt();
+            ctx.pipeToSelf(orchestrate(s.spec()), (plan, err) -> new Orchestrated(round, attempt, plan,
+                    err == null ? null : String.valueOf(rootCause(err).getMessage())));
+            timers.startSingleTimer("round-timeout", new RoundTimedOut(round, attempt),
+                    Duration.ofSeconds(s.spec().roundTimeoutSeconds()));
+            return;
+        }
         List<String> first = algo.sequential() ? s.spec().devices().subList(0, 1) : s.spec().devices();
         for (String d : first) {
             services.device(d).tell(new Device.TrainRound(
@@ -241,7 +268,7 @@ public final class TrainingSession
             return Effect().none(); // a late answer of an abandoned attempt
         }
         results.put(r.deviceId(), r);
-        if (results.size() == s.spec().devices().size()) {
+        if (results.size() == expected(s).size()) {
             return aggregate(s);
         }
         TrainingAlgorithm algo = Algorithms.byName(s.spec().algorithm());
@@ -266,11 +293,125 @@ public final class TrainingSession
         if (s.status() != Status.RUNNING || c.round() != s.round() || c.attempt() != s.attempt() || aggregating) {
             return Effect().none();
         }
-        for (String d : s.spec().devices()) {
+        for (String d : expected(s)) {
             results.putIfAbsent(d, new DeviceResult(d, s.round(), s.attempt(), 0, List.of(), 0, 0, 0, 0, 0, 0,
-                    List.of(), "no answer within " + s.spec().roundTimeoutSeconds() + " s"));
+                    List.of(), "no answer within " + s.spec().roundTimeoutSeconds() + " s", null));
         }
         return aggregate(s);
+    }
+
+    /**
+     * Averaged edge by edge, then in the cloud, when the algorithm averages, it is switched on, every update
+     * came through an edge, and a cloud node is up.
+     */
+    private boolean hierarchical(State s, List<DeviceResult> ok) {
+        if (!ctx.getSystem().settings().config().getBoolean("ferry.hierarchical-aggregation")
+                || !Algorithms.byName(s.spec().algorithm()).averages()
+                || ok.stream().anyMatch(r -> r.edgeId() == null)) {
+            return false;
+        }
+        return java.util.stream.StreamSupport.stream(
+                        org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).state().getMembers()
+                                .spliterator(), false)
+                .anyMatch(m -> m.hasRole(ferry.actors.cloud.CloudAggregator.ROLE)
+                        && m.status() == org.apache.pekko.cluster.MemberStatus.up());
+    }
+
+    /** The devices whose reports the attempt waits for: an "auto" round's participants, else all. */
+    private List<String> expected(State s) {
+        return participants != null ? participants : s.spec().devices();
+    }
+
+    /** Gathers what the orchestrator needs (every device's and every candidate edge's state), off this thread. */
+    private CompletionStage<List<DevicePlan>> orchestrate(SessionSpec spec) {
+        Map<String, CompletableFuture<Device.State>> devices = new LinkedHashMap<>();
+        for (String d : spec.devices()) {
+            devices.put(d, AskPattern.<Device.Command, Device.State>ask(services.device(d), Device.Get::new,
+                    services.askTimeout(), ctx.getSystem().scheduler()).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(devices.values().toArray(CompletableFuture[]::new)).thenCompose(x -> {
+            java.util.Set<String> edgeIds = new java.util.TreeSet<>(spec.options().edges());
+            devices.values().forEach(f -> {
+                if (f.join().edgeId() != null) {
+                    edgeIds.add(f.join().edgeId());
+                }
+            });
+            Map<String, CompletableFuture<EdgeServer.State>> edges = new LinkedHashMap<>();
+            for (String e : edgeIds) {
+                edges.put(e, AskPattern.<EdgeServer.Command, EdgeServer.State>ask(services.edge(e),
+                        EdgeServer.Get::new, services.askTimeout(), ctx.getSystem().scheduler())
+                        .toCompletableFuture());
+            }
+            return CompletableFuture.allOf(edges.values().toArray(CompletableFuture[]::new)).thenApplyAsync(y -> {
+                Map<String, Device.State> ds = new LinkedHashMap<>();
+                devices.forEach((d, f) -> ds.put(d, f.join()));
+                Map<String, EdgeServer.State> es = new LinkedHashMap<>();
+                edges.forEach((e, f) -> es.put(e, f.join()));
+                return RoundOrchestrator.plan(spec, ds, es,
+                        d -> services.datasets().partition(d.data()).length, ctx.getSystem().settings().config());
+            }, services.blockingExecutor());
+        });
+    }
+
+    private Effect<Event, State> onOrchestrated(State s, Orchestrated c) {
+        if (s.status() != Status.RUNNING || c.round() != s.round() || c.attempt() != s.attempt()) {
+            return Effect().none();
+        }
+        if (c.error() != null) {
+            return retryOrFail(s, "round " + s.round() + " could not be planned: " + c.error());
+        }
+        List<DevicePlan> going = c.plan().stream().filter(DevicePlan::participates).toList();
+        if (going.isEmpty()) {
+            timers.cancel("round-timeout");
+            String why = "no device can take part in round " + s.round() + ": " + c.plan().stream()
+                    .map(p -> p.deviceId() + " (" + p.reason() + ")").toList();
+            return Effect().persist(List.of(new RoundPlanned(c.round(), c.attempt(), c.plan()), new Failed(why)))
+                    .thenRun(x -> dispatched = false);
+        }
+        participants = going.stream().map(DevicePlan::deviceId).toList();
+        return Effect().persist(new RoundPlanned(c.round(), c.attempt(), c.plan())).thenRun(x -> {
+            for (DevicePlan p : going) {
+                ctx.ask(StatusReply.class, services.device(p.deviceId()), services.askTimeout(),
+                        ref -> new Device.AttachTo(p.edgeId(), castReply(ref)),
+                        (reply, failure) -> new Attached(c.round(), c.attempt(), p.deviceId(),
+                                failure != null ? "did not answer: " + failure.getMessage()
+                                        : reply.isError() ? reply.getError().getMessage() : null));
+            }
+        });
+    }
+
+    /** An attached participant gets its instruction: offloaded at its planned cut, or local (FedAvg). */
+    private Effect<Event, State> onAttached(State s, Attached c) {
+        if (s.status() != Status.RUNNING || c.round() != s.round() || c.attempt() != s.attempt()) {
+            return Effect().none();
+        }
+        if (c.error() != null) {
+            return onReport(s, new Report(new DeviceResult(c.deviceId(), c.round(), c.attempt(), 0, List.of(), 0, 0,
+                    0, 0, 0, 0, List.of(), "cannot attach to its planned edge: " + c.error(), null)));
+        }
+        DevicePlan p = s.roundPlans().get(s.roundPlans().size() - 1).devices().stream()
+                .filter(d -> d.deviceId().equals(c.deviceId())).findFirst().orElseThrow();
+        SessionSpec spec = s.spec();
+        RoundInstruction ins = p.offloaded()
+                ? Algorithms.SPLITFED.instruct(sessionId, spec.withCut(p.cut()), c.deviceId(), c.round(),
+                        c.attempt(), s.global())
+                : Algorithms.FEDAVG.instruct(sessionId, spec, c.deviceId(), c.round(), c.attempt(), s.global());
+        services.device(c.deviceId()).tell(new Device.TrainRound(ins, reports));
+        return Effect().none();
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static <T> ActorRef<StatusReply<T>> castReply(ActorRef ref) {
+        return (ActorRef<StatusReply<T>>) ref;
+    }
+
+    private Effect<Event, State> retryOrFail(State s, String why) {
+        timers.cancel("round-timeout");
+        if (s.attempt() >= MAX_ATTEMPTS) {
+            return Effect().persist(new Failed(why)).thenRun(x -> dispatched = false);
+        }
+        ctx.getLog().warn("session {}: {}; retrying", sessionId, why);
+        return Effect().persist(new RoundStarted(s.round(), s.attempt() + 1)).thenRun(this::dispatch);
     }
 
     private Effect<Event, State> aggregate(State s) {
@@ -289,11 +430,16 @@ public final class TrainingSession
         trainEnded = System.nanoTime();
         int round = s.round();
         int attempt = s.attempt();
-        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> Aggregation.run(s.spec(), ok, services),
-                        services.blockingExecutor()),
+        CompletionStage<Aggregation.Outcome> outcome = hierarchical(s, ok)
+                ? Aggregation.hierarchical(sessionId, round, s.spec(), ok, services, ctx.getSystem())
+                : CompletableFuture.supplyAsync(() -> Aggregation.run(s.spec(), ok, services),
+                        services.blockingExecutor());
+        ctx.pipeToSelf(outcome,
                 (out, err) -> err == null
-                        ? new Aggregated(round, attempt, out.global(), out.testAccuracy(), out.testLoss(), null)
-                        : new Aggregated(round, attempt, null, 0, 0, String.valueOf(err.getMessage())));
+                        ? new Aggregated(round, attempt, out.global(), out.testAccuracy(), out.testLoss(), null,
+                                out.how())
+                        : new Aggregated(round, attempt, null, 0, 0,
+                                String.valueOf(rootCause(err).getMessage()), null));
         return Effect().none();
     }
 
@@ -331,7 +477,7 @@ public final class TrainingSession
                 ok.stream().mapToLong(DeviceResult::bytesUp).sum(),
                 ok.stream().mapToLong(DeviceResult::bytesDown).sum(), ok.size(), failures(),
                 ok.stream().flatMap(r -> r.moves().stream()).toList(), (trainEnded - attemptStarted) / 1e9,
-                measuredStep, predictedStep, predictedStep * steps);
+                measuredStep, predictedStep, predictedStep * steps, c.how());
         List<Event> events = new ArrayList<>();
         events.add(new RoundCompleted(c.global(), m));
         double target = s.spec().options().targetAccuracy();
@@ -353,7 +499,13 @@ public final class TrainingSession
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(Created.class, (s, e) -> new State(sessionId, e.spec(), Status.RUNNING, 0, 0,
-                        e.initialModel(), List.of(), null, e.plan()))
+                        e.initialModel(), List.of(), null, e.plan(), List.of()))
+                .onEvent(RoundPlanned.class, (s, e) -> {
+                    List<RoundPlanned> plans = new ArrayList<>(s.roundPlans());
+                    plans.add(e);
+                    return new State(sessionId, s.spec(), s.status(), s.round(), s.attempt(), s.global(),
+                            s.history(), s.failure(), s.plan(), plans);
+                })
                 .onEvent(RoundStarted.class, (s, e) -> s.with(Status.RUNNING, e.round(), e.attempt(), s.global(),
                         s.history(), null))
                 .onEvent(RoundCompleted.class, (s, e) -> {
