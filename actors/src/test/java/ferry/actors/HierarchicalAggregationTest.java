@@ -14,7 +14,15 @@ import ferry.actors.session.TrainingSession;
 import ferry.persistence.FerryConfig.Journal;
 import ferry.persistence.TestBackend;
 import ferry.zoo.train.NamedTensor;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import ferry.http.ManagementApi;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.http.javadsl.ServerBinding;
 import java.util.List;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -69,6 +77,30 @@ class HierarchicalAggregationTest {
                     System.out.printf("hierarchical vs flat FedAvg: max |diff| = %.3g%n", diff);
                     assertTrue(diff <= 1e-6, "edge-then-cloud averaging is the flat average: " + diff);
                     assertEquals(flat.history().get(0).testAccuracy(), m.testAccuracy(), 0.002);
+
+                    // The same cluster end to end over HTTP: an "auto" task, planned by battery, averaged by
+                    // the edges and the cloud node.
+                    ServerBinding http = ManagementApi.bind(control.system(), control.services(),
+                            ConfigFactory.parseString("ferry.http.port = 0").withFallback(base))
+                            .toCompletableFuture().get(30, TimeUnit.SECONDS);
+                    try {
+                        HttpClient client = HttpClient.newHttpClient();
+                        String url = "http://127.0.0.1:" + http.localAddress().getPort();
+                        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url + "/tasks"))
+                                .POST(HttpRequest.BodyPublishers.ofString("{\"devices\": [\"dev-1\", \"dev-2\","
+                                        + " \"dev-3\", \"dev-4\"], \"algorithm\": \"auto\", \"rounds\": 1,"
+                                        + " \"batteryThreshold\": 0.1, \"testSamples\": 500}")).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        assertEquals(202, r.statusCode(), r.body());
+                        String id = new ObjectMapper().readTree(r.body()).path("taskId").asText();
+                        TrainingSession.State auto = SessionIntegrationTest.awaitEnd(control, id);
+                        assertEquals(TrainingSession.Status.FINISHED, auto.status(), auto.failure());
+                        assertEquals(1, auto.roundPlans().size());
+                        assertTrue(auto.history().get(0).aggregation().endsWith(cloud.address().toString()),
+                                auto.history().get(0).aggregation());
+                    } finally {
+                        http.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    }
                 } finally {
                     cloud.close();
                 }
