@@ -8,7 +8,16 @@ import com.typesafe.config.Config;
 import ferry.actors.device.DataPartition;
 import ferry.actors.device.Device;
 import ferry.actors.device.DeviceProfile;
+import ferry.actors.edge.EdgeServer;
+import ferry.actors.node.FerryNode;
 import ferry.actors.node.FerryServices;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
 import ferry.actors.session.SessionSpec;
 import ferry.actors.session.TrainingSession;
 import java.time.Duration;
@@ -45,7 +54,11 @@ import org.apache.pekko.pattern.StatusReply;
  * <li>{@code GET /tasks/{id}} → the task's status, plan, rounds so far and result</li>
  * <li>{@code POST /devices} a {@link DeviceRequest} → 201: registers a simulated device and attaches it</li>
  * <li>{@code GET /devices/{id}} → a device's profile, battery and edge</li>
- * <li>{@code GET /health} → 200 while the node serves</li>
+ * <li>{@code GET /health} → 200 while the node serves; {@code GET /ready} → 200 when it is an Up member and
+ * its journal answers, else 503</li>
+ * <li>{@code GET /metrics} → Prometheus text: rounds, batch latency, bytes, migrations, failovers, journal lag</li>
+ * <li>{@code GET /sessions}, {@code GET /sessions/{id}}, {@code POST /sessions/{id}/stop}</li>
+ * <li>{@code POST /devices/{id}/move} {@code {"edge": ...}} → triggers a migration; {@code GET /edges/{id}}</li>
  * </ul>
  * Every bad request gets a 4xx whose JSON body says what is wrong ({@code {"error": ...}}); nothing is started
  * on one. Mutating routes need the bearer token when {@code ferry.http.token} is set.
@@ -62,9 +75,12 @@ public final class ManagementApi extends AllDirectives {
     private final Duration timeout;
     private final long maxBody;
 
-    public ManagementApi(ActorSystem<?> system, FerryServices services, Config config) {
-        this.system = system;
-        this.services = services;
+    private final DataSource journal;
+
+    public ManagementApi(FerryNode node, Config config) {
+        this.system = node.system();
+        this.services = node.services();
+        this.journal = node.database().dataSource();
         Config c = config.getConfig("ferry.http");
         this.token = c.getString("token");
         this.timeout = services.askTimeout();
@@ -72,21 +88,31 @@ public final class ManagementApi extends AllDirectives {
     }
 
     /** Binds the routes at {@code ferry.http.host}:{@code port} (0: a free port) of the node's config. */
-    public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, FerryServices services) {
-        return bind(system, services, system.settings().config());
+    public static CompletionStage<ServerBinding> bind(FerryNode node) {
+        return bind(node, node.system().settings().config());
     }
 
-    public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, FerryServices services,
-                                                      Config config) {
+    public static CompletionStage<ServerBinding> bind(FerryNode node, Config config) {
         Config c = config.getConfig("ferry.http");
-        return Http.get(system).newServerAt(c.getString("host"), c.getInt("port"))
-                .bind(new ManagementApi(system, services, config).routes());
+        return Http.get(node.system()).newServerAt(c.getString("host"), c.getInt("port"))
+                .bind(new ManagementApi(node, config).routes());
     }
 
     public Route routes() {
         return handleExceptions(errors(), () -> handleRejections(rejections(), () -> withSizeLimit(maxBody,
                 () -> concat(
                         path("health", () -> get(() -> json(StatusCodes.OK, Map.of("status", "ok")))),
+                        path("ready", () -> get(this::ready)),
+                        path("metrics", () -> get(this::metrics)),
+                        path("sessions", () -> get(this::sessions)),
+                        path(PathMatchers.segment("sessions").slash(PathMatchers.segment()).slash("stop"),
+                                id -> post(() -> authorized(() -> stop(id)))),
+                        path(PathMatchers.segment("sessions").slash(PathMatchers.segment()),
+                                id -> get(() -> task(id))),
+                        path(PathMatchers.segment("devices").slash(PathMatchers.segment()).slash("move"),
+                                id -> post(() -> authorized(() -> entity(Unmarshaller.entityToString(),
+                                        body -> move(id, body))))),
+                        path(PathMatchers.segment("edges").slash(PathMatchers.segment()), id -> get(() -> edge(id))),
                         pathPrefix("tasks", () -> concat(
                                 pathEndOrSingleSlash(() -> post(() -> authorized(() -> entity(
                                         Unmarshaller.entityToString(), this::submit)))),
@@ -172,6 +198,117 @@ public final class ManagementApi extends AllDirectives {
         return onSuccess(done, reply -> reply.isSuccess()
                 ? json(StatusCodes.CREATED, Map.of("deviceId", req.id(), "edge", req.edge()))
                 : json(StatusCodes.BAD_REQUEST, error(reply.getError().getMessage())));
+    }
+
+    /** Ready when this node is an Up member of the cluster and its journal answers. */
+    private Route ready() {
+        MemberStatus status = Cluster.get(system).selfMember().status();
+        if (status != MemberStatus.up()) {
+            return json(StatusCodes.SERVICE_UNAVAILABLE, error("this node is " + status + " in the cluster"));
+        }
+        try (Connection c = journal.getConnection()) {
+            if (!c.isValid(2)) {
+                return json(StatusCodes.SERVICE_UNAVAILABLE, error("the journal does not answer"));
+            }
+        } catch (SQLException e) {
+            return json(StatusCodes.SERVICE_UNAVAILABLE, error("the journal does not answer: " + e.getMessage()));
+        }
+        return json(StatusCodes.OK, Map.of("status", "ready", "member", Cluster.get(system).selfMember().address()
+                .toString()));
+    }
+
+    private Route metrics() {
+        double lag = Double.NaN;
+        try (Connection c = journal.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT MAX(write_timestamp) FROM event_journal");
+             ResultSet rs = ps.executeQuery()) {
+            if (rs.next() && rs.getObject(1) != null) {
+                lag = Math.max(0, (System.currentTimeMillis() - rs.getLong(1)) / 1000.0);
+            }
+        } catch (SQLException e) {
+            system.log().warn("metrics: cannot read the journal's newest write: " + e.getMessage());
+        }
+        return complete(HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8,
+                services.metrics().render(lag)));
+    }
+
+    /** Every session the journal knows, with its status. */
+    private Route sessions() {
+        List<String> ids = new ArrayList<>();
+        try (Connection c = journal.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT DISTINCT persistence_id FROM event_journal "
+                     + "WHERE persistence_id LIKE ? ORDER BY persistence_id")) {
+            ps.setString(1, TrainingSession.TYPE_KEY.name() + "|%");
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next() && ids.size() < 1000) {
+                    String pid = rs.getString(1);
+                    ids.add(pid.substring(pid.indexOf('|') + 1));
+                }
+            }
+        } catch (SQLException e) {
+            return json(StatusCodes.SERVICE_UNAVAILABLE, error("cannot read the journal: " + e.getMessage()));
+        }
+        List<CompletableFuture<TrainingSession.State>> states = new ArrayList<>();
+        for (String id : ids) {
+            states.add(AskPattern.<TrainingSession.Command, TrainingSession.State>ask(services.session(id),
+                    TrainingSession.Get::new, timeout, system.scheduler()).toCompletableFuture());
+        }
+        return onSuccess(CompletableFuture.allOf(states.toArray(CompletableFuture[]::new)), x -> {
+            List<Map<String, Object>> out = new ArrayList<>();
+            for (CompletableFuture<TrainingSession.State> f : states) {
+                TrainingSession.State st = f.join();
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("id", st.sessionId());
+                m.put("status", st.status().name());
+                m.put("algorithm", st.spec() == null ? null : st.spec().algorithm());
+                m.put("round", st.round());
+                m.put("rounds", st.spec() == null ? 0 : st.spec().rounds());
+                m.put("lastTestAccuracy", st.history().isEmpty() ? null
+                        : st.history().get(st.history().size() - 1).testAccuracy());
+                out.add(m);
+            }
+            return json(StatusCodes.OK, out);
+        });
+    }
+
+    private Route stop(String id) {
+        if (!ID.matcher(id).matches()) {
+            return json(StatusCodes.BAD_REQUEST, error("'" + id + "' is not a session id"));
+        }
+        return onSuccess(AskPattern.<TrainingSession.Command, StatusReply<Done>>ask(services.session(id),
+                r -> new TrainingSession.Stop("by an operator over HTTP", r), timeout, system.scheduler()),
+                r -> r.isSuccess() ? json(StatusCodes.OK, Map.of("id", id, "status", "STOPPED"))
+                        : json(r.getError().getMessage().startsWith("no session") ? StatusCodes.NOT_FOUND
+                                : StatusCodes.CONFLICT, error(r.getError().getMessage())));
+    }
+
+    /** Triggers a migration: {"edge": "edge-2"}. A refused move answers 409 and the device trains on. */
+    private Route move(String id, String body) {
+        String edge;
+        try {
+            var tree = JSON.readTree(body);
+            edge = tree == null ? null : tree.path("edge").asText(null);
+        } catch (JsonProcessingException e) {
+            return json(StatusCodes.BAD_REQUEST, error("the body is not JSON: " + e.getOriginalMessage()));
+        }
+        if (!ID.matcher(id).matches() || edge == null || !ID.matcher(edge).matches()) {
+            return json(StatusCodes.BAD_REQUEST, error("a move needs a device id in the path and {\"edge\": ID}"));
+        }
+        return onSuccess(AskPattern.<Device.Command, Device.State>ask(services.device(id), Device.Get::new, timeout,
+                system.scheduler()), st -> !st.registered() ? json(StatusCodes.NOT_FOUND, error("no device '" + id
+                + "'")) : onSuccess(AskPattern.<Device.Command, StatusReply<Done>>ask(services.device(id),
+                        r -> new Device.MoveTo(edge, r), timeout, system.scheduler()),
+                r -> r.isSuccess() ? json(StatusCodes.OK, Map.of("deviceId", id, "edge", edge))
+                        : json(StatusCodes.CONFLICT, error(r.getError().getMessage()))));
+    }
+
+    private Route edge(String id) {
+        if (!ID.matcher(id).matches()) {
+            return json(StatusCodes.BAD_REQUEST, error("'" + id + "' is not an edge id"));
+        }
+        return onSuccess(AskPattern.<EdgeServer.Command, EdgeServer.State>ask(services.edge(id), EdgeServer.Get::new,
+                timeout, system.scheduler()), s -> s.registered() ? json(StatusCodes.OK, s)
+                : json(StatusCodes.NOT_FOUND, error("no edge '" + id + "'")));
     }
 
     private CompletionStage<List<String>> unregistered(List<String> devices) {

@@ -66,8 +66,7 @@ public final class NodeCommand {
         int httpPort = a.integer("http-port", config.getInt("ferry.http.port"), 0, 65535);
         if (httpPort > 0) {
             Config http = ConfigFactory.parseMap(Map.of("ferry.http.port", httpPort));
-            var binding = SessionJob.await(ferry.http.ManagementApi.bind(node.system(), node.services(),
-                    http.withFallback(config)), "bind the management API");
+            var binding = SessionJob.await(ferry.http.ManagementApi.bind(node, http.withFallback(config)), "bind the management API");
             System.out.println("management API at http://" + binding.localAddress().getHostString() + ":"
                     + binding.localAddress().getPort() + " (POST /tasks, GET /tasks/ID, GET /health)");
         }

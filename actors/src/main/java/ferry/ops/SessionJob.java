@@ -153,7 +153,8 @@ public final class SessionJob {
                                     mv.bytesMoved() / 1e6));
                 }
             }
-            if (s.status() == TrainingSession.Status.FINISHED || s.status() == TrainingSession.Status.FAILED) {
+            if (s.status() == TrainingSession.Status.FINISHED || s.status() == TrainingSession.Status.FAILED
+                    || s.status() == TrainingSession.Status.STOPPED) {
                 return s;
             }
             sleep(500);

@@ -65,7 +65,7 @@ public final class TaskCommand {
                                 m.path("participants").asInt(), m.path("aggregation").asText());
                     }
                     String status = task.path("status").asText();
-                    if (status.equals("FINISHED") || status.equals("FAILED")) {
+                    if (status.equals("FINISHED") || status.equals("FAILED") || status.equals("STOPPED")) {
                         System.out.println(id + " " + status.toLowerCase() + ", test accuracy "
                                 + task.path("lastTestAccuracy").asDouble()
                                 + (task.path("failure").isTextual() ? ": " + task.path("failure").asText() : ""));

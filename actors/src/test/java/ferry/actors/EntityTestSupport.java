@@ -33,7 +33,7 @@ public final class EntityTestSupport implements AutoCloseable {
         this.db = FerryDatabase.fromConfig(h2);
         db.ensureSchema();
         this.services = new FerryServices(null, db.blobStore(), DATASETS, executor, Duration.ofSeconds(20),
-                new ferry.actors.node.HalfPool(), ferry.actors.node.Faults.NONE);
+                new ferry.actors.node.HalfPool(), ferry.actors.node.Faults.NONE, new ferry.actors.node.FerryMetrics());
     }
 
     @Override

@@ -80,7 +80,7 @@ class HierarchicalAggregationTest {
 
                     // The same cluster end to end over HTTP: an "auto" task, planned by battery, averaged by
                     // the edges and the cloud node.
-                    ServerBinding http = ManagementApi.bind(control.system(), control.services(),
+                    ServerBinding http = ManagementApi.bind(control,
                             ConfigFactory.parseString("ferry.http.port = 0").withFallback(base))
                             .toCompletableFuture().get(30, TimeUnit.SECONDS);
                     try {

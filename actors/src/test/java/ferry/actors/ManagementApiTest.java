@@ -50,7 +50,7 @@ class ManagementApiTest {
                 SessionIntegrationTest.T, node.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
         Asks.ack(node.services().device("dev-3"), r -> new Device.AttachTo("edge-1", r),
                 SessionIntegrationTest.T, node.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
-        binding = ManagementApi.bind(node.system(), node.services()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        binding = ManagementApi.bind(node).toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 
     @AfterAll
@@ -110,7 +110,8 @@ class ManagementApiTest {
         JsonNode task = null;
         for (int i = 0; i < 1500; i++) {
             task = JSON.readTree(get("/tasks/" + id).body());
-            if (task.path("status").asText().equals("FINISHED") || task.path("status").asText().equals("FAILED")) {
+            String status = task.path("status").asText();
+            if (status.equals("FINISHED") || status.equals("FAILED") || status.equals("STOPPED")) {
                 return task;
             }
             Thread.sleep(200);
@@ -168,6 +169,59 @@ class ManagementApiTest {
         double upFull = f.path("history").get(0).path("bytesUp").asDouble();
         // 60 of dev-1's 200 samples: activations sent for 30 % of them (batch headers aside)
         assertEquals(0.3, up / upFull, 0.02, up + " vs " + upFull + " bytes up");
+    }
+
+    @Test
+    void operatorsListStopAndWatchSessionsAndMoveDevices() throws Exception {
+        HttpResponse<String> r = post("/tasks", """
+                {"devices": ["dev-2"], "algorithm": "splitfed", "rounds": 50, "testSamples": 200}""", TOKEN);
+        assertEquals(202, r.statusCode(), r.body());
+        String id = JSON.readTree(r.body()).path("taskId").asText();
+        for (int i = 0; i < 300 && JSON.readTree(get("/tasks/" + id).body()).path("history").size() < 1; i++) {
+            Thread.sleep(100);
+        }
+        assertRefused(401, "Authorization", post("/sessions/" + id + "/stop", "", null));
+        HttpResponse<String> stopped = post("/sessions/" + id + "/stop", "", TOKEN);
+        assertEquals(200, stopped.statusCode(), stopped.body());
+        JsonNode s = awaitEnd(id);
+        assertEquals("STOPPED", s.path("status").asText(), s.toString());
+        assertTrue(s.path("history").size() < 50, "stopped before its budget");
+        assertRefused(409, "stopped already", post("/sessions/" + id + "/stop", "", TOKEN));
+        assertRefused(404, "no session 'nobody'", post("/sessions/nobody/stop", "", TOKEN));
+
+        JsonNode list = JSON.readTree(get("/sessions").body());
+        boolean listed = false;
+        for (JsonNode e : list) {
+            listed |= e.path("id").asText().equals(id) && e.path("status").asText().equals("STOPPED");
+        }
+        assertTrue(listed, list.toString());
+
+        String metrics = get("/metrics").body();
+        assertTrue(metrics.contains("# TYPE ferry_batch_seconds histogram"), metrics);
+        assertTrue(metric(metrics, "ferry_rounds_committed_total") >= 1, metrics);
+        assertTrue(metric(metrics, "ferry_batch_seconds_count") > 0, metrics);
+        assertTrue(metric(metrics, "ferry_journal_lag_seconds") >= 0, metrics);
+        assertEquals(200, get("/ready").statusCode());
+
+        assertRefused(404, "no device 'ghost'", post("/devices/ghost/move", "{\"edge\": \"edge-2\"}", TOKEN));
+        assertRefused(400, "edge", post("/devices/dev-1/move", "{\"to\": \"edge-2\"}", TOKEN));
+        assertRefused(409, "edge-7", post("/devices/dev-1/move", "{\"edge\": \"edge-7\"}", TOKEN));
+        HttpResponse<String> moved = post("/devices/dev-1/move", "{\"edge\": \"edge-2\"}", TOKEN);
+        assertEquals(200, moved.statusCode(), moved.body());
+        assertEquals("edge-2", JSON.readTree(get("/devices/dev-1").body()).path("edgeId").asText());
+        assertTrue(JSON.readTree(get("/edges/edge-2").body()).path("devices").toString().contains("dev-1"));
+        assertRefused(404, "no edge 'edge-7'", get("/edges/edge-7"));
+        HttpResponse<String> back = post("/devices/dev-1/move", "{\"edge\": \"edge-1\"}", TOKEN);
+        assertEquals(200, back.statusCode(), back.body());
+    }
+
+    static double metric(String text, String name) {
+        for (String line : text.split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1));
+            }
+        }
+        throw new AssertionError(name + " not in " + text);
     }
 
     @Test

@@ -522,7 +522,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         }
         Run r = run;
         Effect<Event, State> e = applyGradient(r, reply.gradient(), reply.loss(), reply.correct(), true, null);
-        r.stepMillis.add((System.nanoTime() - r.sentAt) / 1e6); // a whole batch: forward, edge, backward
+        double millis = (System.nanoTime() - r.sentAt) / 1e6; // a whole batch: forward, edge, backward
+        r.stepMillis.add(millis);
+        services.metrics().batch(millis);
         return e;
     }
 
@@ -619,6 +621,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
      * trained twice on the device and none is lost.
      */
     private Effect<Event, State> rebuild(Run r, String edge, String why) {
+        services.metrics().failover();
         if (++r.rebuilds > MAX_REBUILDS) {
             return fail("edge failed " + MAX_REBUILDS + " times in this round; last: " + why);
         }
@@ -803,6 +806,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         r.move = null;
         r.held = null;
         r.moves.add(new MoveRecord(deviceId, m.from, m.to, m.atBatch, MigrationMode.RESTART, 0, 0, 0, null));
+        services.metrics().migration();
         lastOpenMove = m;
         detachFrom(m.from);
         return persistThen(java.util.Arrays.asList(lost, new AttachedTo(m.to)), () -> {
@@ -875,6 +879,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         r.held = null; // the new edge delivers the same gradient
         r.moves.add(new MoveRecord(deviceId, m.returning ? m.to : m.from, m.returning ? m.from : m.to, m.atBatch,
                 MigrationMode.FEDFLY, 0, 0, m.bytes, m.refusal));
+        services.metrics().migration();
         lastOpenMove = m.returning ? null : m;
         detachFrom(m.from);
         OffloadedTraining.Resume resume = c.resume();

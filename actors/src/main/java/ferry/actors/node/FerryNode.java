@@ -70,7 +70,7 @@ public final class FerryNode implements AutoCloseable {
             FerryServices services = new FerryServices(sharding,
                     new CachingBlobStore(db.blobStore(), config.getBytes("ferry.blob-cache-size")), datasets,
                     system.dispatchers().lookup(DispatcherSelector.fromConfig(TRAINING_DISPATCHER)),
-                    config.getDuration("ferry.ask-timeout"), new HalfPool(), faults);
+                    config.getDuration("ferry.ask-timeout"), new HalfPool(), faults, new FerryMetrics());
             Props training = DispatcherSelector.fromConfig(TRAINING_DISPATCHER);
             sharding.init(Entity.of(Device.TYPE_KEY, e -> Device.create(e.getEntityId(), services))
                     .withEntityProps(training).withRole(CONTROL));

@@ -14,10 +14,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 /**
  * What every entity on a node shares and that is not itself persisted: the blob store, the datasets, a way to
  * reach other entities, the executor for blocking work (JDBC, aggregation, evaluation), and a pool of idle
- * model halves.
+ * model halves, and the node's metrics.
  */
 public record FerryServices(ClusterSharding sharding, BlobStore blobs, DatasetRegistry datasets,
-                            Executor blockingExecutor, Duration askTimeout, HalfPool halves, Faults faults) {
+                            Executor blockingExecutor, Duration askTimeout, HalfPool halves, Faults faults,
+                            FerryMetrics metrics) {
 
     public EntityRef<Device.Command> device(String id) {
         return sharding.entityRefFor(Device.TYPE_KEY, id);

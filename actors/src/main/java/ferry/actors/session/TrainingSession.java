@@ -51,6 +51,9 @@ public final class TrainingSession
 
     public record Get(ActorRef<State> replyTo) implements Command {}
 
+    /** An operator stops the session: the round in progress is abandoned, nothing more is dispatched. */
+    public record Stop(String reason, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
     /** Wakes a session after a restart so it resumes its round (any command does; this one does nothing else). */
     public record Wake() implements Command {}
 
@@ -87,7 +90,9 @@ public final class TrainingSession
 
     public record Failed(String reason) implements Event {}
 
-    public enum Status { NEW, RUNNING, FINISHED, FAILED }
+    public record Stopped(String reason) implements Event {}
+
+    public enum Status { NEW, RUNNING, FINISHED, FAILED, STOPPED }
 
     /** {@code round} is the round being run (or the last one, when finished). */
     public record State(String sessionId, SessionSpec spec, Status status, int round, int attempt, ModelRef global,
@@ -155,6 +160,22 @@ public final class TrainingSession
                 .onCommand(Aggregated.class, this::onAggregated)
                 .onCommand(Planned.class, this::onPlanned)
                 .onCommand(Orchestrated.class, this::onOrchestrated)
+                .onCommand(Stop.class, (s, c) -> {
+                    if (s.status() == Status.NEW) {
+                        return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
+                                "no session '" + sessionId + "'")));
+                    }
+                    if (s.status() != Status.RUNNING) {
+                        return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
+                                "session '" + sessionId + "' is " + s.status().name().toLowerCase()
+                                        + " already")));
+                    }
+                    timers.cancel("round-timeout");
+                    return Effect().persist(new Stopped(c.reason())).thenRun(x -> {
+                        dispatched = false;
+                        c.replyTo().tell(StatusReply.ack());
+                    });
+                })
                 .onCommand(Attached.class, this::onAttached)
                 .build();
     }
@@ -317,6 +338,12 @@ public final class TrainingSession
                         && m.status() == org.apache.pekko.cluster.MemberStatus.up());
     }
 
+    /** The session has failed for good: nothing is dispatched any more. */
+    private void failed() {
+        dispatched = false;
+        services.metrics().roundFailed();
+    }
+
     /** The devices whose reports the attempt waits for: an "auto" round's participants, else all. */
     private List<String> expected(State s) {
         return participants != null ? participants : s.spec().devices();
@@ -366,7 +393,7 @@ public final class TrainingSession
             String why = "no device can take part in round " + s.round() + ": " + c.plan().stream()
                     .map(p -> p.deviceId() + " (" + p.reason() + ")").toList();
             return Effect().persist(List.of(new RoundPlanned(c.round(), c.attempt(), c.plan()), new Failed(why)))
-                    .thenRun(x -> dispatched = false);
+                    .thenRun(x -> failed());
         }
         participants = going.stream().map(DevicePlan::deviceId).toList();
         return Effect().persist(new RoundPlanned(c.round(), c.attempt(), c.plan())).thenRun(x -> {
@@ -408,7 +435,7 @@ public final class TrainingSession
     private Effect<Event, State> retryOrFail(State s, String why) {
         timers.cancel("round-timeout");
         if (s.attempt() >= MAX_ATTEMPTS) {
-            return Effect().persist(new Failed(why)).thenRun(x -> dispatched = false);
+            return Effect().persist(new Failed(why)).thenRun(x -> failed());
         }
         ctx.getLog().warn("session {}: {}; retrying", sessionId, why);
         return Effect().persist(new RoundStarted(s.round(), s.attempt() + 1)).thenRun(this::dispatch);
@@ -421,7 +448,7 @@ public final class TrainingSession
             String why = "round " + s.round() + " attempt " + s.attempt() + ": no device finished ("
                     + failures().get(0) + ")";
             if (s.attempt() >= MAX_ATTEMPTS) {
-                return Effect().persist(new Failed(why)).thenRun(x -> dispatched = false);
+                return Effect().persist(new Failed(why)).thenRun(x -> failed());
             }
             ctx.getLog().warn("session {}: {}; retrying", sessionId, why);
             return Effect().persist(new RoundStarted(s.round(), s.attempt() + 1)).thenRun(this::dispatch);
@@ -461,7 +488,7 @@ public final class TrainingSession
         if (c.error() != null) {
             ctx.getLog().error("session {}: aggregation of round {} failed: {}", sessionId, c.round(), c.error());
             return Effect().persist(new Failed("aggregation of round " + c.round() + " failed: " + c.error()))
-                    .thenRun(x -> dispatched = false);
+                    .thenRun(x -> failed());
         }
         List<DeviceResult> ok = results.values().stream().filter(DeviceResult::ok).toList();
         long samples = ok.stream().mapToLong(DeviceResult::samples).sum();
@@ -478,6 +505,7 @@ public final class TrainingSession
                 ok.stream().mapToLong(DeviceResult::bytesDown).sum(), ok.size(), failures(),
                 ok.stream().flatMap(r -> r.moves().stream()).toList(), (trainEnded - attemptStarted) / 1e9,
                 measuredStep, predictedStep, predictedStep * steps, c.how());
+        services.metrics().roundCommitted(m.bytesUp(), m.bytesDown());
         List<Event> events = new ArrayList<>();
         events.add(new RoundCompleted(c.global(), m));
         double target = s.spec().options().targetAccuracy();
@@ -517,6 +545,8 @@ public final class TrainingSession
                         s.history(), null))
                 .onEvent(Failed.class, (s, e) -> s.with(Status.FAILED, s.round(), s.attempt(), s.global(),
                         s.history(), e.reason()))
+                .onEvent(Stopped.class, (s, e) -> s.with(Status.STOPPED, s.round(), s.attempt(), s.global(),
+                        s.history(), "stopped: " + e.reason()))
                 .build();
     }
 
