@@ -1,5 +1,11 @@
 package ferry.actors.device;
 
+import ferry.actors.edge.EdgeDirectory;
+import ferry.actors.node.NodeHealth;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import ferry.actors.edge.EdgeServer;
 import ferry.actors.edge.OffloadedTraining;
 import ferry.actors.edge.RoundMaster;
@@ -91,6 +97,16 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     record MoveAdmitted(String toEdge, boolean accepted, String reason) implements Command {}
 
     record ReplayAnswered(int round, int attempt, long cursor, String error) implements Command {}
+
+    /** The step in hand has been at {@code edge} for a while: is its node still there? */
+    record StepOverdue(int round, int attempt, long cursor, String edge) implements Command {}
+
+    /** {@code problem}: why the edge's node cannot serve (null: it can; the step is only slow). */
+    record EdgeChecked(int round, int attempt, long cursor, String edge, String problem) implements Command {}
+
+    /** Where to rebuild the server half of a dead edge ({@code target} null: no live edge with room). */
+    record FailoverTo(int round, int attempt, long cursor, String deadEdge, String problem, String target)
+            implements Command {}
 
     record HandedOff(int round, int attempt, OffloadedTraining.Handover handover, String failure)
             implements Command {}
@@ -237,6 +253,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     private final String deviceId;
     private final FerryServices services;
+    /** How long a step may be at the edge before the device asks whether the edge's node is still there. */
+    private final Duration failoverCheck;
     private final ActorContext<Command> ctx;
     private Run run;
     /** The live model half, reused across rounds while model, cut and learning rate stay the same. */
@@ -248,6 +266,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         this.ctx = ctx;
         this.deviceId = deviceId;
         this.services = services;
+        this.failoverCheck = ctx.getSystem().settings().config().getDuration("ferry.failover.check-after");
     }
 
     public static Behavior<Command> create(String deviceId, FerryServices services) {
@@ -278,6 +297,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 .onCommand(HandedOff.class, this::onHandedOff)
                 .onCommand(TookOver.class, this::onTookOver)
                 .onCommand(ReplayAnswered.class, this::onReplayAnswered)
+                .onCommand(StepOverdue.class, this::onStepOverdue)
+                .onCommand(EdgeChecked.class, this::onEdgeChecked)
+                .onCommand(FailoverTo.class, this::onFailoverTo)
                 .onCommand(Get.class, (s, c) -> Effect().none().thenRun(x -> c.replyTo().tell(x)))
                 .build();
     }
@@ -455,6 +477,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 ref -> new OffloadedTraining.Step(round, attempt, cursor, act, b.labels(), ref),
                 (reply, failure) -> new StepAnswered(round, attempt, cursor, sentTo, reply,
                         failure == null ? null : "edge did not answer step " + cursor + ": " + failure.getMessage()));
+        ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new StepOverdue(round, attempt, cursor, sentTo));
         if (!r.script.isEmpty() && r.script.peek().atBatch() == cursor && r.script.peek().inHand()) {
             // A scripted move happens while this batch is at the edge, as a real device leaves mid-step.
             startMove(r, r.script.poll().toEdge(), null);
@@ -636,6 +659,91 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         askTakeOver(r, edge, m.from, new OffloadedTraining.Handoff(r.checkpoint, null, r.checkpointCursor - 1, 0,
                 0, 0), null);
         return Effect().none();
+    }
+
+    /** Whether the run still waits for {@code cursor} from {@code edge}, with no move under way. */
+    private boolean stillWaiting(int round, int attempt, long cursor, String edge) {
+        return run != null && run.is(round, attempt) && run.awaiting == cursor && edge.equals(run.edge)
+                && run.move == null && !run.ins.parallel();
+    }
+
+    /**
+     * Fast failover, step 1: a step is overdue, so ask the edge's registration where its node is and the
+     * failure detector whether that node is reachable. A merely slow edge is asked again a little later; the
+     * device never fails over because of slowness alone, only once the cluster sees the node as unreachable
+     * (which takes the failure detector's acceptable heartbeat pause, not the seconds until it is downed).
+     */
+    private Effect<Event, State> onStepOverdue(State s, StepOverdue c) {
+        if (!stillWaiting(c.round(), c.attempt(), c.cursor(), c.edge())) {
+            return Effect().none();
+        }
+        ctx.ask(EdgeServer.State.class, services.edge(c.edge()), services.askTimeout(), EdgeServer.Get::new,
+                (st, failure) -> new EdgeChecked(c.round(), c.attempt(), c.cursor(), c.edge(), failure != null
+                        ? null // the registry itself is slow: look again later
+                        : NodeHealth.problem(ctx.getSystem(), st.address())));
+        return Effect().none();
+    }
+
+    private Effect<Event, State> onEdgeChecked(State s, EdgeChecked c) {
+        if (!stillWaiting(c.round(), c.attempt(), c.cursor(), c.edge())) {
+            return Effect().none();
+        }
+        if (c.problem() == null) {
+            ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new StepOverdue(c.round(), c.attempt(), c.cursor(),
+                    c.edge()));
+            return Effect().none();
+        }
+        ctx.pipeToSelf(liveEdgeOtherThan(c.edge()), (target, err) -> new FailoverTo(c.round(), c.attempt(),
+                c.cursor(), c.edge(), c.problem(), err == null ? target : null));
+        return Effect().none();
+    }
+
+    /**
+     * Fast failover, step 2: the first edge in the directory, other than the dead one, that is registered,
+     * reachable and has room (or already holds this device); null when there is none.
+     */
+    private CompletionStage<String> liveEdgeOtherThan(String dead) {
+        Duration t = services.askTimeout();
+        return AskPattern.<EdgeDirectory.Command, EdgeDirectory.State>ask(services.edgeDirectory(),
+                        EdgeDirectory.List_::new, t, ctx.getSystem().scheduler())
+                .thenCompose(dir -> {
+                    List<CompletableFuture<EdgeServer.State>> asks = new java.util.ArrayList<>();
+                    for (String e : dir.edges()) {
+                        if (!e.equals(dead)) {
+                            asks.add(AskPattern.<EdgeServer.Command, EdgeServer.State>ask(services.edge(e),
+                                    EdgeServer.Get::new, t, ctx.getSystem().scheduler()).toCompletableFuture());
+                        }
+                    }
+                    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).handle((x, err) -> {
+                        for (CompletableFuture<EdgeServer.State> f : asks) {
+                            if (f.isCompletedExceptionally()) {
+                                continue;
+                            }
+                            EdgeServer.State e = f.join();
+                            if (e.registered() && NodeHealth.problem(ctx.getSystem(), e.address()) == null
+                                    && (e.devices().contains(deviceId) || e.devices().size() < e.capacity())) {
+                                return e.edgeId();
+                            }
+                        }
+                        return null;
+                    });
+                });
+    }
+
+    /** Fast failover, step 3: rebuild the half on the live edge from its last checkpoint and replay since. */
+    private Effect<Event, State> onFailoverTo(State s, FailoverTo c) {
+        if (!stillWaiting(c.round(), c.attempt(), c.cursor(), c.deadEdge())) {
+            return Effect().none();
+        }
+        if (c.target() == null) {
+            ctx.getLog().warn("{}: edge '{}' cannot serve ({}) and no other edge can take the device; waiting",
+                    deviceId, c.deadEdge(), c.problem());
+            ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new StepOverdue(c.round(), c.attempt(), c.cursor(),
+                    c.deadEdge()));
+            return Effect().none();
+        }
+        return rebuild(run, c.target(), "edge '" + c.deadEdge() + "' cannot serve (" + c.problem()
+                + "): failing over to '" + c.target() + "'");
     }
 
     private Effect<Event, State> onReplayAnswered(State s, ReplayAnswered c) {

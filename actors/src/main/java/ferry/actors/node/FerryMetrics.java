@@ -38,6 +38,11 @@ public final class FerryMetrics {
         }
     }
 
+    /** Split steps completed on this node so far. */
+    public long batches() {
+        return batches.sum();
+    }
+
     public void roundCommitted(long up, long down) {
         rounds.increment();
         bytesUp.add(up);

@@ -5,6 +5,7 @@ import ferry.actors.device.Device;
 import ferry.actors.edge.EdgeServer;
 import ferry.actors.edge.OffloadedTraining;
 import ferry.actors.cloud.CloudAggregator;
+import ferry.actors.edge.EdgeDirectory;
 import ferry.actors.edge.RoundMaster;
 import ferry.actors.session.TrainingSession;
 import ferry.persistence.CachingBlobStore;
@@ -89,6 +90,7 @@ public final class FerryNode implements AutoCloseable {
             // The top of hierarchical FedAvg lives on cloud nodes; other nodes reach it through a proxy.
             sharding.init(Entity.of(CloudAggregator.TYPE_KEY, e -> CloudAggregator.create(services))
                     .withEntityProps(training).withRole(CloudAggregator.ROLE));
+            sharding.init(Entity.of(EdgeDirectory.TYPE_KEY, e -> EdgeDirectory.create()).withRole(CONTROL));
             sharding.init(Entity.of(EdgeServer.TYPE_KEY, e -> EdgeServer.create(e.getEntityId()))
                     .withRole(CONTROL));
             sharding.init(Entity.of(TrainingSession.TYPE_KEY,
@@ -128,7 +130,9 @@ public final class FerryNode implements AutoCloseable {
                 .thenCompose(st -> AskPattern.<RoundMaster.Command, Done>ask(services.roundMaster("-", edgeId),
                         RoundMaster.Probe::new, timeout, system.scheduler()))
                 .thenCompose(st -> AskPattern.<EdgeServer.Command, Done>askWithStatus(services.edge(edgeId),
-                        r -> new EdgeServer.Register(self.toString(), capacity, r), timeout, system.scheduler()));
+                        r -> new EdgeServer.Register(self.toString(), capacity, r), timeout, system.scheduler()))
+                .thenCompose(d -> AskPattern.<EdgeDirectory.Command, Done>ask(services.edgeDirectory(),
+                        r -> new EdgeDirectory.Add(edgeId, r), timeout, system.scheduler()));
     }
 
     public ActorSystem<Void> system() {

@@ -28,6 +28,10 @@ public record FerryServices(ClusterSharding sharding, BlobStore blobs, DatasetRe
         return sharding.entityRefFor(EdgeServer.TYPE_KEY, id);
     }
 
+    public EntityRef<ferry.actors.edge.EdgeDirectory.Command> edgeDirectory() {
+        return sharding.entityRefFor(ferry.actors.edge.EdgeDirectory.TYPE_KEY, ferry.actors.edge.EdgeDirectory.ID);
+    }
+
     public EntityRef<TrainingSession.Command> session(String id) {
         return sharding.entityRefFor(TrainingSession.TYPE_KEY, id);
     }
