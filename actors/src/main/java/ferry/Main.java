@@ -22,7 +22,9 @@ public final class Main {
               node  [--port N] [--host H] [--seeds host:port,...] [--roles edge,...] [--edges id,...]
                     [--capacity N] [--journal postgres|h2] [--http-port N]
                     one cluster node hosting edge servers, until stopped; with --http-port (or
-                    FERRY_HTTP_PORT) and the control role it serves the management API (POST /tasks ...)
+                    FERRY_HTTP_PORT) and the control role it serves the management API (POST /tasks ...);
+                    unset options come from FERRY_PORT, FERRY_HOST, FERRY_SEED_NODES, FERRY_ROLES,
+                    FERRY_EDGES, FERRY_CAPACITY, FERRY_JOURNAL; exits 1 if the cluster downs it
               task  submit (--file TASK.json | --json '{...}') | get --id ID | wait --id ID
                     [--url http://127.0.0.1:8080] [--token T]
                     learning tasks through a node's management API (see README)

@@ -25,6 +25,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -32,6 +34,9 @@ import java.util.regex.Pattern;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -54,8 +59,9 @@ import org.apache.pekko.pattern.StatusReply;
  * <li>{@code GET /tasks/{id}} → the task's status, plan, rounds so far and result</li>
  * <li>{@code POST /devices} a {@link DeviceRequest} → 201: registers a simulated device and attaches it</li>
  * <li>{@code GET /devices/{id}} → a device's profile, battery and edge</li>
- * <li>{@code GET /health} → 200 while the node serves; {@code GET /ready} → 200 when it is an Up member and
- * its journal answers, else 503</li>
+ * <li>{@code GET /health} → 200 while the node serves, with the cluster's members as this node sees them
+ * (address, status, roles, reachable), for operators and ops/cluster; {@code GET /ready} → 200 when it is an
+ * Up member and its journal answers, else 503</li>
  * <li>{@code GET /metrics} → Prometheus text: rounds, batch latency, bytes, migrations, failovers, journal lag</li>
  * <li>{@code GET /sessions}, {@code GET /sessions/{id}}, {@code POST /sessions/{id}/stop}</li>
  * <li>{@code POST /devices/{id}/move} {@code {"edge": ...}} → triggers a migration; {@code GET /edges/{id}}</li>
@@ -101,7 +107,7 @@ public final class ManagementApi extends AllDirectives {
     public Route routes() {
         return handleExceptions(errors(), () -> handleRejections(rejections(), () -> withSizeLimit(maxBody,
                 () -> concat(
-                        path("health", () -> get(() -> json(StatusCodes.OK, Map.of("status", "ok")))),
+                        path("health", () -> get(() -> json(StatusCodes.OK, health()))),
                         path("ready", () -> get(this::ready)),
                         path("metrics", () -> get(this::metrics)),
                         path("sessions", () -> get(this::sessions)),
@@ -359,6 +365,29 @@ public final class ManagementApi extends AllDirectives {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("error", message);
         return m;
+    }
+
+    /** {"status": "ok", "members": [{"address", "status", "roles", "reachable"}...]}, members by address. */
+    private Map<String, Object> health() {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", "ok");
+        if (!"cluster".equals(system.settings().config().getString("pekko.actor.provider"))) {
+            return body;
+        }
+        ClusterEvent.CurrentClusterState state = Cluster.get(system).state();
+        Set<Member> unreachable = state.getUnreachable();
+        List<Map<String, Object>> members = new ArrayList<>();
+        for (Member m : state.getMembers()) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("address", m.address().toString());
+            one.put("status", m.status().toString());
+            one.put("roles", new TreeSet<>(m.getRoles()).stream()
+                    .filter(r -> !r.startsWith("dc-")).toList());
+            one.put("reachable", !unreachable.contains(m));
+            members.add(one);
+        }
+        body.put("members", members);
+        return body;
     }
 
     private Route json(StatusCode status, Object body) {
