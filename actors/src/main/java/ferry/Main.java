@@ -2,6 +2,7 @@ package ferry;
 
 import ferry.bench.Benchmarks;
 import ferry.ops.Args;
+import ferry.ops.ChaosCommand;
 import ferry.ops.NodeCommand;
 import ferry.ops.SessionJob;
 import ferry.ops.TaskCommand;
@@ -25,6 +26,9 @@ public final class Main {
                     FERRY_HTTP_PORT) and the control role it serves the management API (POST /tasks ...);
                     unset options come from FERRY_PORT, FERRY_HOST, FERRY_SEED_NODES, FERRY_ROLES,
                     FERRY_EDGES, FERRY_CAPACITY, FERRY_JOURNAL; exits 1 if the cluster downs it
+              chaos [--kills 20] [--seed N] [--edges 3] [--devices 3] [--samples N] [--rounds N] [--band 0.02]
+                    kill -9 edge JVMs at seeded random moments during a session on a loopback cluster (scratch
+                    PostgreSQL), restart them, verify completion, exactly-once batches and accuracy
               task  submit (--file TASK.json | --json '{...}') | get --id ID | wait --id ID
                     [--url http://127.0.0.1:8080] [--token T]
                     learning tasks through a node's management API (see README)
@@ -52,6 +56,7 @@ public final class Main {
                     }
                     Benchmarks.run(argv[1], argv);
                 }
+                case "chaos" -> System.exit(ChaosCommand.run(new Args(argv, 1, ChaosCommand.OPTIONS)));
                 case "task" -> {
                     if (argv.length < 2) {
                         throw new Args.UsageException("task needs submit, get or wait");
@@ -70,7 +75,9 @@ public final class Main {
             System.err.println("ferry: dataset problem: " + e.getMessage());
             System.err.println("  (Fashion-MNIST comes from Debian's dataset-fashion-mnist; ops/setup installs it)");
             System.exit(3);
-        } catch (RuntimeException | java.io.IOException e) {
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
             System.err.println("ferry: " + e.getMessage());
             System.exit(1);
         }

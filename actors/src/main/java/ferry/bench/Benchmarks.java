@@ -25,7 +25,8 @@ public final class Benchmarks {
             "migration", new Entry(MigrationBench.OPTIONS, MigrationBench::run),
             "mobility", new Entry(MobilityBench.OPTIONS, MobilityBench::run),
             "epsl", new Entry(EpslBench.OPTIONS, EpslBench::run),
-            "battery", new Entry(BatteryBench.OPTIONS, BatteryBench::run)));
+            "battery", new Entry(BatteryBench.OPTIONS, BatteryBench::run),
+            "failover", new Entry(FailoverBench.OPTIONS, FailoverBench::run)));
 
     private Benchmarks() {}
 

@@ -98,6 +98,12 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     record ReplayAnswered(int round, int attempt, long cursor, String error) implements Command {}
 
+    /**
+     * Before a round's first step: whether its edge's node can serve ({@code problem} null) and, if not, the
+     * live edge it starts on instead ({@code target}, once looked up).
+     */
+    record EdgeAtStart(int round, int attempt, String edge, String problem, String target) implements Command {}
+
     /** The step in hand has been at {@code edge} for a while: is its node still there? */
     record StepOverdue(int round, int attempt, long cursor, String edge) implements Command {}
 
@@ -169,6 +175,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         long awaiting = -1;
         long sentAt;
         final java.util.List<Double> stepMillis = new java.util.ArrayList<>();
+        /** Whether a failed BeginRound has already been looked into (failover at the start happens once). */
+        boolean beginRetried;
         /** The edge serving this round now; changes when the device moves. */
         String edge;
         /**
@@ -298,6 +306,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 .onCommand(TookOver.class, this::onTookOver)
                 .onCommand(ReplayAnswered.class, this::onReplayAnswered)
                 .onCommand(StepOverdue.class, this::onStepOverdue)
+                .onCommand(EdgeAtStart.class, this::onEdgeAtStart)
                 .onCommand(EdgeChecked.class, this::onEdgeChecked)
                 .onCommand(FailoverTo.class, this::onFailoverTo)
                 .onCommand(Get.class, (s, c) -> Effect().none().thenRun(x -> c.replyTo().tell(x)))
@@ -357,7 +366,14 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         if (ins.offloaded()) {
             run.edge = s.edgeId();
             run.segmentEdge = s.edgeId();
-            beginOnEdge(run);
+            if (ins.parallel()) {
+                beginOnEdge(run);
+            } else { // a round never starts on an edge whose node is gone: see onEdgeAtStart
+                String edge = run.edge;
+                ctx.ask(EdgeServer.State.class, services.edge(edge), services.askTimeout(), EdgeServer.Get::new,
+                        (st, failure) -> new EdgeAtStart(ins.round(), ins.attempt(), edge,
+                                failure != null ? null : NodeHealth.problem(ctx.getSystem(), st.address()), null));
+            }
         } else {
             ctx.getSelf().tell(new NextBatch(ins.round(), ins.attempt()));
         }
@@ -433,6 +449,19 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     private Effect<Event, State> onOffloadBegun(State s, OffloadBegun c) {
         if (run == null || !run.is(c.round(), c.attempt())) {
+            return Effect().none();
+        }
+        if (c.error() != null && !run.ins.parallel() && !run.beginRetried) {
+            // The edge may have died since the round's start was checked: look again, and fail over if so.
+            Run r = run;
+            r.beginRetried = true;
+            String edge = r.edge;
+            ctx.ask(EdgeServer.State.class, services.edge(edge), services.askTimeout(), EdgeServer.Get::new,
+                    (st, failure) -> {
+                        String problem = failure != null ? null : NodeHealth.problem(ctx.getSystem(), st.address());
+                        return problem == null ? new OffloadBegun(c.round(), c.attempt(), c.error())
+                                : new EdgeAtStart(c.round(), c.attempt(), edge, problem, null);
+                    });
             return Effect().none();
         }
         if (c.error() != null) {
@@ -547,7 +576,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         Effect<Event, State> e = applyGradient(r, reply.gradient(), reply.loss(), reply.correct(), true, null);
         double millis = (System.nanoTime() - r.sentAt) / 1e6; // a whole batch: forward, edge, backward
         r.stepMillis.add(millis);
-        services.metrics().batch(millis);
+        services.metrics().batch(deviceId, millis);
         return e;
     }
 
@@ -659,6 +688,39 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         askTakeOver(r, edge, m.from, new OffloadedTraining.Handoff(r.checkpoint, null, r.checkpointCursor - 1, 0,
                 0, 0), null);
         return Effect().none();
+    }
+
+    /**
+     * Failover at a round's start: an edge whose node is unreachable gets no BeginRound (it would only time
+     * out); the device attaches to the first live edge with room and starts the round there, from the global
+     * model, so nothing is lost.
+     */
+    private Effect<Event, State> onEdgeAtStart(State s, EdgeAtStart c) {
+        if (run == null || !run.is(c.round(), c.attempt()) || !c.edge().equals(run.edge) || run.cursor > 0) {
+            return Effect().none();
+        }
+        if (c.problem() == null) {
+            beginOnEdge(run);
+            return Effect().none();
+        }
+        if (c.target() == null) {
+            ctx.pipeToSelf(liveEdgeOtherThan(c.edge()), (target, err) -> err != null || target == null
+                    ? new OffloadBegun(c.round(), c.attempt(), "edge '" + c.edge() + "' cannot serve ("
+                            + c.problem() + ") and no other edge can take the device")
+                    : new EdgeAtStart(c.round(), c.attempt(), c.edge(), c.problem(), target));
+            return Effect().none();
+        }
+        Run r = run;
+        ctx.getLog().warn("{}: edge '{}' cannot serve ({}): round {} starts on '{}'", deviceId, c.edge(),
+                c.problem(), c.round(), c.target());
+        services.metrics().failover();
+        return Effect().persist(new AttachedTo(c.target())).thenRun(x -> {
+            detachFrom(c.edge());
+            r.edge = c.target();
+            r.segmentEdge = c.target();
+            r.homeEdge = c.target();
+            beginOnEdge(r);
+        });
     }
 
     /** Whether the run still waits for {@code cursor} from {@code edge}, with no move under way. */

@@ -27,8 +27,13 @@ public final class FerryMetrics {
         }
     }
 
-    /** One batch trained through both halves (or locally), with its wall time. */
-    public void batch(double millis) {
+    /** When each device last finished a step (System.nanoTime): how the failover benchmark sees it train again. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> lastStep =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** One split step of {@code device} trained through both halves, with its wall time. */
+    public void batch(String device, double millis) {
+        lastStep.put(device, System.nanoTime());
         batches.increment();
         batchMicros.add(Math.round(millis * 1000));
         for (int i = 0; i < BUCKETS.length; i++) {
@@ -36,6 +41,11 @@ public final class FerryMetrics {
                 batchBuckets[i].increment();
             }
         }
+    }
+
+    /** System.nanoTime() of the device's last finished step on this node, or Long.MIN_VALUE. */
+    public long lastStepNanos(String device) {
+        return lastStep.getOrDefault(device, Long.MIN_VALUE);
     }
 
     /** Split steps completed on this node so far. */
