@@ -24,7 +24,8 @@ public final class Benchmarks {
             "actor-step", new Entry(ActorStepBench.OPTIONS, ActorStepBench::run),
             "migration", new Entry(MigrationBench.OPTIONS, MigrationBench::run),
             "mobility", new Entry(MobilityBench.OPTIONS, MobilityBench::run),
-            "epsl", new Entry(EpslBench.OPTIONS, EpslBench::run)));
+            "epsl", new Entry(EpslBench.OPTIONS, EpslBench::run),
+            "small-data", new Entry(SmallDataBench.OPTIONS, SmallDataBench::run)));
 
     private Benchmarks() {}
 
