@@ -38,6 +38,9 @@ public final class OnlineSelection {
      */
     public OnlineSelection(DataSelector selector, ImageDataset data, int[] candidates, double fraction,
                            int batchSize, double poolFactor, long seed) {
+        if (selector == null) {
+            throw new IllegalArgumentException("no selector given");
+        }
         Selection.checkFraction(fraction);
         Selection.checkCandidates(data, candidates);
         if (batchSize < 1) {
@@ -59,7 +62,7 @@ public final class OnlineSelection {
         this.pool = (int) Math.min(n, Math.ceil(poolFactor * batchSize));
         this.keep = (int) Math.max(1, Math.min(batchSize, Math.round(pool / poolFactor)));
         // Exactly the per-round subset size in all, so a per-batch and a per-round selection train as many samples;
-        // the last step keeps what is left (a full pool, a smaller batch).
+        // the last step keeps what is left, from a pool to match.
         this.total = DataSelector.subsetSize(n, fraction);
         this.steps = (total + keep - 1) / keep;
         this.poolFactor = poolFactor;

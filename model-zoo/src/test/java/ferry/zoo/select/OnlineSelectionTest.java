@@ -119,6 +119,7 @@ class OnlineSelectionTest {
         int[] cand = DataSelectorTest.candidates(100, 4);
         DataSelector r = new RandomSelector();
         assertThrows(IllegalArgumentException.class, () -> new OnlineSelection(r, train(), cand, 0, 10, 2, 1));
+        assertThrows(IllegalArgumentException.class, () -> new OnlineSelection(null, train(), cand, 0.5, 10, 2, 1));
         assertThrows(IllegalArgumentException.class,
                 () -> new OnlineSelection(r, train(), cand, Double.NaN, 10, 2, 1));
         assertThrows(IllegalArgumentException.class, () -> new OnlineSelection(r, train(), cand, 1.5, 10, 2, 1));
