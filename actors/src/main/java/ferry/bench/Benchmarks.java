@@ -26,7 +26,8 @@ public final class Benchmarks {
             "mobility", new Entry(MobilityBench.OPTIONS, MobilityBench::run),
             "epsl", new Entry(EpslBench.OPTIONS, EpslBench::run),
             "battery", new Entry(BatteryBench.OPTIONS, BatteryBench::run),
-            "failover", new Entry(FailoverBench.OPTIONS, FailoverBench::run)));
+            "failover", new Entry(FailoverBench.OPTIONS, FailoverBench::run),
+            "small-data", new Entry(SmallDataBench.OPTIONS, SmallDataBench::run)));
 
     private Benchmarks() {}
 
