@@ -108,7 +108,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     record StepOverdue(int round, int attempt, long cursor, String edge) implements Command {}
 
     /** {@code problem}: why the edge's node cannot serve (null: it can; the step is only slow). */
-    record EdgeChecked(int round, int attempt, long cursor, String edge, String problem) implements Command {}
+    record EdgeChecked(int round, int attempt, long cursor, String edge, String problem, String askFailure)
+            implements Command {}
 
     /** Where to rebuild the server half of a dead edge ({@code target} null: no live edge with room). */
     record FailoverTo(int round, int attempt, long cursor, String deadEdge, String problem, String target)
@@ -372,7 +373,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 String edge = run.edge;
                 ctx.ask(EdgeServer.State.class, services.edge(edge), services.askTimeout(), EdgeServer.Get::new,
                         (st, failure) -> new EdgeAtStart(ins.round(), ins.attempt(), edge,
-                                failure != null ? null : NodeHealth.problem(ctx.getSystem(), st.address()), null));
+                                failure != null ? null : NodeHealth.lost(ctx.getSystem(), st.address()), null));
             }
         } else {
             ctx.getSelf().tell(new NextBatch(ins.round(), ins.attempt()));
@@ -458,7 +459,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             String edge = r.edge;
             ctx.ask(EdgeServer.State.class, services.edge(edge), services.askTimeout(), EdgeServer.Get::new,
                     (st, failure) -> {
-                        String problem = failure != null ? null : NodeHealth.problem(ctx.getSystem(), st.address());
+                        String problem = failure != null ? null : NodeHealth.lost(ctx.getSystem(), st.address());
                         return problem == null ? new OffloadBegun(c.round(), c.attempt(), c.error())
                                 : new EdgeAtStart(c.round(), c.attempt(), edge, problem, null);
                     });
@@ -564,7 +565,12 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                     + reply.error());
         }
         if (c.failure() != null) {
-            return rebuild(run, run.edge, c.failure());
+            // The step's ask failed: if the edge's node is lost, fail over to another edge; if not, rebuild there.
+            String edge = run.edge;
+            ctx.ask(EdgeServer.State.class, services.edge(edge), services.askTimeout(), EdgeServer.Get::new,
+                    (st, failure) -> new EdgeChecked(c.round(), c.attempt(), c.cursor(), edge, failure != null ? null
+                            : NodeHealth.lost(ctx.getSystem(), st.address()), c.failure()));
+            return Effect().none();
         }
         if (!reply.ok()) {
             return rebuild(run, run.edge, "edge refused step " + reply.cursor() + ": " + reply.error());
@@ -742,13 +748,16 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         ctx.ask(EdgeServer.State.class, services.edge(c.edge()), services.askTimeout(), EdgeServer.Get::new,
                 (st, failure) -> new EdgeChecked(c.round(), c.attempt(), c.cursor(), c.edge(), failure != null
                         ? null // the registry itself is slow: look again later
-                        : NodeHealth.problem(ctx.getSystem(), st.address())));
+                        : NodeHealth.lost(ctx.getSystem(), st.address()), null));
         return Effect().none();
     }
 
     private Effect<Event, State> onEdgeChecked(State s, EdgeChecked c) {
         if (!stillWaiting(c.round(), c.attempt(), c.cursor(), c.edge())) {
             return Effect().none();
+        }
+        if (c.problem() == null && c.askFailure() != null) {
+            return rebuild(run, run.edge, c.askFailure()); // the edge's node is there: rebuild the half on it
         }
         if (c.problem() == null) {
             ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new StepOverdue(c.round(), c.attempt(), c.cursor(),

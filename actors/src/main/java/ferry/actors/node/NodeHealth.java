@@ -30,4 +30,15 @@ public final class NodeHealth {
         }
         return "its node " + address + " is not in the cluster";
     }
+
+    /**
+     * Why the node at {@code address} is gone for now (unreachable, or a member that is down or leaving), or null.
+     * Unlike {@link #problem}, an address that is simply not a member is not "gone": after a restart on a new
+     * port an edge's registration names its old address while sharding already serves it from the new one, so
+     * only a node the cluster knows to be lost triggers a failover.
+     */
+    public static String lost(ActorSystem<?> system, String address) {
+        String p = problem(system, address);
+        return p == null || p.endsWith("is not in the cluster") ? null : p;
+    }
 }

@@ -45,16 +45,7 @@ public final class Algorithms {
      * Vanilla split learning: devices take turns, each training its partition split with its edge from the
      * model the previous device left; the round's model is the last one's.
      */
-    public static final TrainingAlgorithm SL = new TrainingAlgorithm() {
-        public String name() {
-            return "sl";
-        }
-
-        public RoundInstruction instruct(String sessionId, SessionSpec s, String device, int round, int attempt,
-                                         ModelRef global) {
-            return SPLITFED.instruct(sessionId, s, device, round, attempt, global);
-        }
-
+    public static final TrainingAlgorithm SL = new SplitFedVariant("sl") {
         public List<NamedTensor> aggregate(List<FedAvg.Contribution> contributions) {
             return contributions.get(contributions.size() - 1).params();
         }
@@ -73,20 +64,29 @@ public final class Algorithms {
      * attaches to, and whether it trains locally or offloads at which cut; the results are averaged (FedAvg of the
      * whole models). {@link #instruct} here is one participant's default; the session instructs from the plan.
      */
-    public static final TrainingAlgorithm AUTO = new TrainingAlgorithm() {
+    public static final TrainingAlgorithm AUTO = new SplitFedVariant("auto") {
+        public boolean orchestrated() {
+            return true;
+        }
+    };
+
+    /** An algorithm whose participants are instructed as SplitFed's and that differs elsewhere. */
+    private static class SplitFedVariant implements TrainingAlgorithm {
+        private final String name;
+
+        SplitFedVariant(String name) {
+            this.name = name;
+        }
+
         public String name() {
-            return "auto";
+            return name;
         }
 
         public RoundInstruction instruct(String sessionId, SessionSpec s, String device, int round, int attempt,
                                          ModelRef global) {
             return SPLITFED.instruct(sessionId, s, device, round, attempt, global);
         }
-
-        public boolean orchestrated() {
-            return true;
-        }
-    };
+    }
 
     private static final Map<String, TrainingAlgorithm> ALL = Map.of(FEDAVG.name(), FEDAVG, SPLITFED.name(),
             SPLITFED, PSL.name(), PSL, EPSL.name(), EPSL, SL.name(), SL, AUTO.name(), AUTO);

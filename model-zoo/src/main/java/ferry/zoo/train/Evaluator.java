@@ -26,10 +26,7 @@ public final class Evaluator {
             try (NDManager sub = NDManager.newBaseManager(Device.cpu())) {
                 NDArray x = Net.create(sub, b.inputs());
                 NDArray y = Net.labels(sub, b.labels());
-                for (Net n : chain) {
-                    x = n.infer(x);
-                }
-                NDArray logits = x;
+                NDArray logits = Net.infer(chain, x);
                 correct += Net.correct(logits, y);
                 lossSum += Autograd.noGrad(() -> last.crossEntropy(logits, y)).getFloat() * (to - from);
             }

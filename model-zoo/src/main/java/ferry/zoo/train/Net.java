@@ -154,6 +154,14 @@ public class Net implements AutoCloseable {
     }
 
     /** Inference through this net (BatchNorm uses running statistics); the result lives in {@code sub}. */
+    /** Inference through a chain of halves (client then server, or one whole model), no gradients kept. */
+    public static NDArray infer(List<? extends Net> chain, NDArray x) {
+        for (Net n : chain) {
+            x = n.infer(x);
+        }
+        return x;
+    }
+
     public NDArray infer(NDArray x) {
         return Autograd.noGrad(() -> block.forward(store, new NDList(x), false).singletonOrThrow());
     }

@@ -32,10 +32,7 @@ public final class SampleLosses {
             try (NDManager sub = NDManager.newBaseManager(Device.cpu())) {
                 NDArray x = Net.create(sub, b.inputs());
                 NDArray y = Net.labels(sub, b.labels());
-                for (Net n : chain) {
-                    x = n.infer(x);
-                }
-                NDArray logits = x;
+                NDArray logits = Net.infer(chain, x);
                 float[] l = Autograd.noGrad(() -> logits.logSoftmax(1).mul(y.oneHot(classes, DataType.FLOAT32))
                         .sum(new int[] {1}).neg()).toFloatArray();
                 System.arraycopy(l, 0, out, from, l.length);
