@@ -102,7 +102,8 @@ public final class Chaos {
 
     static NodeProcess edgeJvm(String edge, String seed, String pgUrl, int capacity) throws Exception {
         return NodeProcess.start(edge, List.of("--port", "0", "--seeds", seed, "--journal", "postgres", "--edges",
-                edge, "--capacity", String.valueOf(capacity)), Map.of("FERRY_PG_URL", pgUrl, "FERRY_NODE_QUIET", "1"));
+                edge, "--capacity", String.valueOf(capacity)), System.getenv("FERRY_CHAOS_VERBOSE") != null
+                ? Map.of("FERRY_PG_URL", pgUrl) : Map.of("FERRY_PG_URL", pgUrl, "FERRY_NODE_QUIET", "1"));
     }
 
     /** Device i on edge (i mod edges) + 1. */

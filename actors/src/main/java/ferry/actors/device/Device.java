@@ -720,6 +720,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         ctx.getLog().warn("{}: edge '{}' cannot serve ({}): round {} starts on '{}'", deviceId, c.edge(),
                 c.problem(), c.round(), c.target());
         services.metrics().failover();
+        services.edge(c.target()).tell(new EdgeServer.Attach(deviceId, ctx.getSystem().ignoreRef()));
         return Effect().persist(new AttachedTo(c.target())).thenRun(x -> {
             detachFrom(c.edge());
             r.edge = c.target();
@@ -813,6 +814,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                     c.deadEdge()));
             return Effect().none();
         }
+        // The live edge learns it has the device (its capacity and device list stay true); no admission round
+        // trip: the target was chosen because it had room.
+        services.edge(c.target()).tell(new EdgeServer.Attach(deviceId, ctx.getSystem().ignoreRef()));
         return rebuild(run, c.target(), "edge '" + c.deadEdge() + "' cannot serve (" + c.problem()
                 + "): failing over to '" + c.target() + "'");
     }
