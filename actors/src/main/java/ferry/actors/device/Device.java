@@ -105,11 +105,12 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     record EdgeAtStart(int round, int attempt, String edge, String problem, String target) implements Command {}
 
     /** The step in hand has been at {@code edge} for a while: is its node still there? */
-    record StepOverdue(int round, int attempt, long cursor, String edge) implements Command {}
+    record StepOverdue(int round, int attempt, long cursor, String edge, String askFailure, int checks)
+            implements Command {}
 
     /** {@code problem}: why the edge's node cannot serve (null: it can; the step is only slow). */
-    record EdgeChecked(int round, int attempt, long cursor, String edge, String problem, String askFailure)
-            implements Command {}
+    record EdgeChecked(int round, int attempt, long cursor, String edge, String problem, String askFailure,
+                       int checks) implements Command {}
 
     /** Where to rebuild the server half of a dead edge ({@code target} null: no live edge with room). */
     record FailoverTo(int round, int attempt, long cursor, String deadEdge, String problem, String target)
@@ -262,6 +263,11 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     private final String deviceId;
     private final FerryServices services;
+    /**
+     * After a step's ask failed, how many more reachability checks (one per failover check-after) the device
+     * makes before it decides the edge's node is alive and rebuilds the half there instead of failing over.
+     */
+    private static final int ASK_FAILURE_CHECKS = 10;
     /** How long a step may be at the edge before the device asks whether the edge's node is still there. */
     private final Duration failoverCheck;
     private final ActorContext<Command> ctx;
@@ -507,7 +513,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 ref -> new OffloadedTraining.Step(round, attempt, cursor, act, b.labels(), ref),
                 (reply, failure) -> new StepAnswered(round, attempt, cursor, sentTo, reply,
                         failure == null ? null : "edge did not answer step " + cursor + ": " + failure.getMessage()));
-        ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new StepOverdue(round, attempt, cursor, sentTo));
+        ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new StepOverdue(round, attempt, cursor, sentTo, null, 0));
         if (!r.script.isEmpty() && r.script.peek().atBatch() == cursor && r.script.peek().inHand()) {
             // A scripted move happens while this batch is at the edge, as a real device leaves mid-step.
             startMove(r, r.script.poll().toEdge(), null);
@@ -569,7 +575,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             String edge = run.edge;
             ctx.ask(EdgeServer.State.class, services.edge(edge), services.askTimeout(), EdgeServer.Get::new,
                     (st, failure) -> new EdgeChecked(c.round(), c.attempt(), c.cursor(), edge, failure != null ? null
-                            : NodeHealth.lost(ctx.getSystem(), st.address()), c.failure()));
+                            : NodeHealth.lost(ctx.getSystem(), st.address()), c.failure(), 0));
             return Effect().none();
         }
         if (!reply.ok()) {
@@ -749,7 +755,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         ctx.ask(EdgeServer.State.class, services.edge(c.edge()), services.askTimeout(), EdgeServer.Get::new,
                 (st, failure) -> new EdgeChecked(c.round(), c.attempt(), c.cursor(), c.edge(), failure != null
                         ? null // the registry itself is slow: look again later
-                        : NodeHealth.lost(ctx.getSystem(), st.address()), null));
+                        : NodeHealth.lost(ctx.getSystem(), st.address()), c.askFailure(), c.checks()));
         return Effect().none();
     }
 
@@ -757,12 +763,15 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         if (!stillWaiting(c.round(), c.attempt(), c.cursor(), c.edge())) {
             return Effect().none();
         }
-        if (c.problem() == null && c.askFailure() != null) {
-            return rebuild(run, run.edge, c.askFailure()); // the edge's node is there: rebuild the half on it
+        if (c.problem() == null && c.askFailure() != null && c.checks() >= ASK_FAILURE_CHECKS) {
+            // The step's ask failed, yet the edge's node has stayed reachable: rebuild the half on that edge.
+            return rebuild(run, run.edge, c.askFailure());
         }
         if (c.problem() == null) {
+            // Slow, or dead but not yet seen so by the failure detector (on a loaded machine that can take longer
+            // than an ask): look again shortly.
             ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new StepOverdue(c.round(), c.attempt(), c.cursor(),
-                    c.edge()));
+                    c.edge(), c.askFailure(), c.askFailure() == null ? 0 : c.checks() + 1));
             return Effect().none();
         }
         ctx.pipeToSelf(liveEdgeOtherThan(c.edge()), (target, err) -> new FailoverTo(c.round(), c.attempt(),
@@ -811,7 +820,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             ctx.getLog().warn("{}: edge '{}' cannot serve ({}) and no other edge can take the device; waiting",
                     deviceId, c.deadEdge(), c.problem());
             ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new StepOverdue(c.round(), c.attempt(), c.cursor(),
-                    c.deadEdge()));
+                    c.deadEdge(), null, 0));
             return Effect().none();
         }
         // The live edge learns it has the device (its capacity and device list stay true); no admission round
