@@ -57,11 +57,8 @@ final class BenchCluster implements AutoCloseable {
         try {
             node.hostEdge("edge-1", 64, T).toCompletableFuture().get(60, TimeUnit.SECONDS);
             if (twoJvms) {
-                String seed = node.address().host().get() + ":" + node.address().port().get();
-                List<String> args = new java.util.ArrayList<>(List.of("--port", "0", "--seeds", seed, "--journal",
-                        "postgres", "--edges", "edge-2", "--capacity", "4"));
-                second = NodeProcess.start("edge-node", args, Map.of("FERRY_PG_URL", scratch.url(),
-                        "FERRY_NODE_QUIET", "1"), extraConfig);
+                second = NodeProcess.edgeNode("edge-node", node.address(), scratch.url(), "edge-2", 4, true,
+                        extraConfig);
                 second.awaitReady(180);
             } else {
                 node.hostEdge("edge-2", 64, T).toCompletableFuture().get(60, TimeUnit.SECONDS);

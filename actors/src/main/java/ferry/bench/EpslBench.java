@@ -7,19 +7,18 @@ import ferry.actors.session.SessionSpec;
 import ferry.actors.session.TrainingSession;
 import ferry.ops.Args;
 import ferry.ops.Asks;
+import ferry.ops.Chaos;
 import ferry.zoo.model.ModelSpec;
 import ferry.zoo.plan.PlanDevice;
 import ferry.zoo.plan.PlanEdge;
 import ferry.zoo.plan.ResourceManager;
 import ferry.zoo.plan.ResourcePlan;
 import ferry.zoo.train.ParallelServerHalf;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * EPSL against PSL: 8 simulated devices on one edge, VGG-5 on Fashion-MNIST, the same rounds for phi 0 (PSL),
@@ -139,15 +138,7 @@ final class EpslBench {
     }
 
     static TrainingSession.State awaitEnd(BenchCluster c, String id) throws Exception {
-        while (true) {
-            TrainingSession.State s = Asks.<TrainingSession.Command, TrainingSession.State>ask(
-                    c.node.services().session(id), TrainingSession.Get::new, Duration.ofSeconds(60),
-                    c.node.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
-            if (s.status() == TrainingSession.Status.FINISHED || s.status() == TrainingSession.Status.FAILED) {
-                return s;
-            }
-            Thread.sleep(500);
-        }
+        return Chaos.awaitEnd(c.node, id);
     }
 
     static double round(double x) {

@@ -318,23 +318,13 @@ public final class ManagementApi extends AllDirectives {
     }
 
     private CompletionStage<List<String>> unregistered(List<String> devices) {
-        List<CompletableFuture<Device.State>> asks = new ArrayList<>();
         for (String d : devices) {
             if (!ID.matcher(d).matches()) {
                 return CompletableFuture.completedFuture(List.of(d));
             }
-            asks.add(AskPattern.<Device.Command, Device.State>ask(services.device(d), Device.Get::new, timeout,
-                    system.scheduler()).toCompletableFuture());
         }
-        return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(x -> {
-            List<String> missing = new ArrayList<>();
-            for (int i = 0; i < devices.size(); i++) {
-                if (!asks.get(i).join().registered()) {
-                    missing.add(devices.get(i));
-                }
-            }
-            return missing;
-        });
+        return services.deviceStates(devices, system.scheduler()).thenApply(states -> states.entrySet().stream()
+                .filter(e -> !e.getValue().registered()).map(Map.Entry::getKey).toList());
     }
 
     private CompletionStage<StatusReply<Done>> create(String id, SessionSpec spec) {

@@ -19,7 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.EventEnvelope;
@@ -55,7 +54,7 @@ public final class Chaos {
                 "ferry.data-dir", Files.createTempDirectory("ferry-chaos").toString()));
         try (ScratchDatabase db = ScratchDatabase.create(overrides, "ferry_chaos");
              FerryNode control = FerryNode.start("ferry", db.config(), new DatasetRegistry())) {
-            String seed = control.address().host().get() + ":" + control.address().port().get();
+            org.apache.pekko.actor.Address seed = control.address();
             Map<String, NodeProcess> jvms = new java.util.concurrent.ConcurrentSkipListMap<>();
             try {
                 for (int e = 1; e <= o.edges(); e++) {
@@ -100,10 +99,10 @@ public final class Chaos {
         }
     }
 
-    static NodeProcess edgeJvm(String edge, String seed, String pgUrl, int capacity) throws Exception {
-        return NodeProcess.start(edge, List.of("--port", "0", "--seeds", seed, "--journal", "postgres", "--edges",
-                edge, "--capacity", String.valueOf(capacity)), System.getenv("FERRY_CHAOS_VERBOSE") != null
-                ? Map.of("FERRY_PG_URL", pgUrl) : Map.of("FERRY_PG_URL", pgUrl, "FERRY_NODE_QUIET", "1"));
+    static NodeProcess edgeJvm(String edge, org.apache.pekko.actor.Address seed, String pgUrl, int capacity)
+            throws Exception {
+        return NodeProcess.edgeNode(edge, seed, pgUrl, edge, capacity, System.getenv("FERRY_CHAOS_VERBOSE") == null,
+                Map.of());
     }
 
     /** Device i on edge (i mod edges) + 1. */
@@ -119,8 +118,8 @@ public final class Chaos {
      * Kills edge JVMs one at a time, each a seeded 1-4 s after the last one's devices trained again, always an
      * edge that has devices on it while at least one other edge is up; restarts the killed JVM in the background.
      */
-    static List<Kill> killAndRestart(FerryNode control, Map<String, NodeProcess> jvms, Options o, String seed,
-                                     String pgUrl) throws Exception {
+    static List<Kill> killAndRestart(FerryNode control, Map<String, NodeProcess> jvms, Options o,
+                                     org.apache.pekko.actor.Address seed, String pgUrl) throws Exception {
         SplittableRandom rnd = new SplittableRandom(o.seed());
         List<Kill> kills = new ArrayList<>();
         Map<String, Thread> restarting = new HashMap<>();
@@ -237,12 +236,13 @@ public final class Chaos {
         return awaitEnd(node, id);
     }
 
-    static TrainingSession.State get(FerryNode node, String id) throws Exception {
+    public static TrainingSession.State get(FerryNode node, String id) throws Exception {
         return Asks.<TrainingSession.Command, TrainingSession.State>ask(node.services().session(id),
                 TrainingSession.Get::new, T, node.system().scheduler()).toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
 
-    static TrainingSession.State awaitEnd(FerryNode node, String id) throws Exception {
+    /** Polls the session every 500 ms until it is no longer new or running, and returns that state. */
+    public static TrainingSession.State awaitEnd(FerryNode node, String id) throws Exception {
         while (true) {
             TrainingSession.State s = get(node, id);
             if (s.status() != TrainingSession.Status.RUNNING && s.status() != TrainingSession.Status.NEW) {

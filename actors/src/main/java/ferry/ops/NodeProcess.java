@@ -45,6 +45,19 @@ public final class NodeProcess implements AutoCloseable {
         reader.start();
     }
 
+    /**
+     * A {@code ferry node} JVM on loopback that joins the cluster of {@code seed} (a node's address), shares the
+     * PostgreSQL journal at {@code pgUrl} and hosts {@code edge}; {@code quiet} keeps its output out of this
+     * process's, {@code settings} are config overrides.
+     */
+    public static NodeProcess edgeNode(String label, org.apache.pekko.actor.Address seed, String pgUrl, String edge,
+                                       int capacity, boolean quiet, Map<String, String> settings) throws IOException {
+        List<String> args = List.of("--port", "0", "--seeds", seed.host().get() + ":" + seed.port().get(),
+                "--journal", "postgres", "--edges", edge, "--capacity", String.valueOf(capacity));
+        return start(label, args, quiet ? Map.of("FERRY_PG_URL", pgUrl, "FERRY_NODE_QUIET", "1")
+                : Map.of("FERRY_PG_URL", pgUrl), settings);
+    }
+
     /** Starts {@code ferry node} with the given arguments and environment additions. */
     public static NodeProcess start(String label, List<String> args, Map<String, String> env) throws IOException {
         return start(label, args, env, Map.of());

@@ -53,10 +53,8 @@ class CrossJvmMigrationTest {
     }
 
     static NodeProcess edgeJvm(FerryNode a, TestBackend backend, String edge) throws Exception {
-        String seed = a.address().host().get() + ":" + a.address().port().get();
-        return NodeProcess.start("node-" + edge, List.of("--port", "0", "--seeds", seed, "--journal", "postgres",
-                "--edges", edge, "--capacity", "4"), Map.of("FERRY_PG_URL",
-                backend.config.getString("ferry.db.url")));
+        return NodeProcess.edgeNode("node-" + edge, a.address(), backend.config.getString("ferry.db.url"), edge, 4,
+                false, Map.of());
     }
 
     /** Registers dev-1 alone and runs its one-round session without a move: the model a move must reproduce. */

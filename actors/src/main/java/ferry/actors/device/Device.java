@@ -377,9 +377,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 beginOnEdge(run);
             } else { // a round never starts on an edge whose node is gone: see onEdgeAtStart
                 String edge = run.edge;
-                ctx.ask(EdgeServer.State.class, services.edge(edge), services.askTimeout(), EdgeServer.Get::new,
-                        (st, failure) -> new EdgeAtStart(ins.round(), ins.attempt(), edge,
-                                failure != null ? null : NodeHealth.lost(ctx.getSystem(), st.address()), null));
+                askIfLost(edge, lost -> new EdgeAtStart(ins.round(), ins.attempt(), edge, lost, null));
             }
         } else {
             ctx.getSelf().tell(new NextBatch(ins.round(), ins.attempt()));
@@ -463,12 +461,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             Run r = run;
             r.beginRetried = true;
             String edge = r.edge;
-            ctx.ask(EdgeServer.State.class, services.edge(edge), services.askTimeout(), EdgeServer.Get::new,
-                    (st, failure) -> {
-                        String problem = failure != null ? null : NodeHealth.lost(ctx.getSystem(), st.address());
-                        return problem == null ? new OffloadBegun(c.round(), c.attempt(), c.error())
-                                : new EdgeAtStart(c.round(), c.attempt(), edge, problem, null);
-                    });
+            askIfLost(edge, problem -> problem == null ? new OffloadBegun(c.round(), c.attempt(), c.error())
+                    : new EdgeAtStart(c.round(), c.attempt(), edge, problem, null));
             return Effect().none();
         }
         if (c.error() != null) {
@@ -573,9 +567,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         if (c.failure() != null) {
             // The step's ask failed: if the edge's node is lost, fail over to another edge; if not, rebuild there.
             String edge = run.edge;
-            ctx.ask(EdgeServer.State.class, services.edge(edge), services.askTimeout(), EdgeServer.Get::new,
-                    (st, failure) -> new EdgeChecked(c.round(), c.attempt(), c.cursor(), edge, failure != null ? null
-                            : NodeHealth.lost(ctx.getSystem(), st.address()), c.failure(), 0));
+            askIfLost(edge, problem -> new EdgeChecked(c.round(), c.attempt(), c.cursor(), edge, problem,
+                    c.failure(), 0));
             return Effect().none();
         }
         if (!reply.ok()) {
@@ -752,11 +745,19 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         if (!stillWaiting(c.round(), c.attempt(), c.cursor(), c.edge())) {
             return Effect().none();
         }
-        ctx.ask(EdgeServer.State.class, services.edge(c.edge()), services.askTimeout(), EdgeServer.Get::new,
-                (st, failure) -> new EdgeChecked(c.round(), c.attempt(), c.cursor(), c.edge(), failure != null
-                        ? null // the registry itself is slow: look again later
-                        : NodeHealth.lost(ctx.getSystem(), st.address()), c.askFailure(), c.checks()));
+        askIfLost(c.edge(), problem -> new EdgeChecked(c.round(), c.attempt(), c.cursor(), c.edge(), problem,
+                c.askFailure(), c.checks()));
         return Effect().none();
+    }
+
+    /**
+     * Asks the edge's registration where its node is and sends this device {@code then} of why the cluster
+     * counts that node as lost ({@link NodeHealth#lost}), or of null: the node is there, or the registry did not
+     * answer in time (the caller looks again later rather than failing over on a guess).
+     */
+    private void askIfLost(String edge, java.util.function.Function<String, Command> then) {
+        ctx.ask(EdgeServer.State.class, services.edge(edge), services.askTimeout(), EdgeServer.Get::new,
+                (st, failure) -> then.apply(failure != null ? null : NodeHealth.lost(ctx.getSystem(), st.address())));
     }
 
     private Effect<Event, State> onEdgeChecked(State s, EdgeChecked c) {

@@ -12,6 +12,20 @@ public final class NodeHealth {
 
     /** Null when the node is fine (or the address is not a cluster address); otherwise why it cannot serve. */
     public static String problem(ActorSystem<?> system, String address) {
+        return check(system, address, true);
+    }
+
+    /**
+     * Why the node at {@code address} is gone for now (unreachable, or a member that is down or leaving), or null.
+     * Unlike {@link #problem}, an address that is simply not a member is not "gone": after a restart on a new
+     * port an edge's registration names its old address while sharding already serves it from the new one, so
+     * only a node the cluster knows to be lost triggers a failover.
+     */
+    public static String lost(ActorSystem<?> system, String address) {
+        return check(system, address, false);
+    }
+
+    private static String check(ActorSystem<?> system, String address, boolean absentIsAProblem) {
         if (address == null || !address.startsWith("pekko://")
                 || !"cluster".equals(system.settings().config().getString("pekko.actor.provider"))) {
             return null;
@@ -28,17 +42,6 @@ public final class NodeHealth {
                         : "its node " + address + " is " + m.status();
             }
         }
-        return "its node " + address + " is not in the cluster";
-    }
-
-    /**
-     * Why the node at {@code address} is gone for now (unreachable, or a member that is down or leaving), or null.
-     * Unlike {@link #problem}, an address that is simply not a member is not "gone": after a restart on a new
-     * port an edge's registration names its old address while sharding already serves it from the new one, so
-     * only a node the cluster knows to be lost triggers a failover.
-     */
-    public static String lost(ActorSystem<?> system, String address) {
-        String p = problem(system, address);
-        return p == null || p.endsWith("is not in the cluster") ? null : p;
+        return absentIsAProblem ? "its node " + address + " is not in the cluster" : null;
     }
 }

@@ -1,7 +1,6 @@
 package ferry.actors.session;
 
 import ferry.actors.device.Device;
-import ferry.actors.edge.EdgeServer;
 import ferry.actors.node.FerryServices;
 import ferry.actors.node.ModelBlobs;
 import ferry.persistence.CborSerializable;
@@ -14,7 +13,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import ferry.zoo.plan.PlanEdge;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -225,18 +223,9 @@ public final class TrainingSession
     }
 
     private CompletionStage<SessionPlan> planFor(SessionSpec spec) {
-        Map<String, CompletableFuture<Device.State>> asks = new LinkedHashMap<>();
-        for (String d : spec.devices()) {
-            asks.put(d, AskPattern.<Device.Command, Device.State>ask(services.device(d), Device.Get::new,
-                    services.askTimeout(), ctx.getSystem().scheduler()).toCompletableFuture());
-        }
         PlanEdge edge = SessionPlanner.edgeFromConfig(ctx.getSystem().settings().config());
-        return CompletableFuture.allOf(asks.values().toArray(CompletableFuture[]::new))
-                .thenApplyAsync(x -> {
-                    Map<String, Device.State> states = new LinkedHashMap<>();
-                    asks.forEach((d, f) -> states.put(d, f.join()));
-                    return SessionPlanner.plan(spec, states, edge);
-                }, services.blockingExecutor());
+        return services.deviceStates(spec.devices(), ctx.getSystem().scheduler())
+                .thenApplyAsync(states -> SessionPlanner.plan(spec, states, edge), services.blockingExecutor());
     }
 
     private static Throwable rootCause(Throwable t) {
@@ -351,32 +340,13 @@ public final class TrainingSession
 
     /** Gathers what the orchestrator needs (every device's and every candidate edge's state), off this thread. */
     private CompletionStage<List<DevicePlan>> orchestrate(SessionSpec spec) {
-        Map<String, CompletableFuture<Device.State>> devices = new LinkedHashMap<>();
-        for (String d : spec.devices()) {
-            devices.put(d, AskPattern.<Device.Command, Device.State>ask(services.device(d), Device.Get::new,
-                    services.askTimeout(), ctx.getSystem().scheduler()).toCompletableFuture());
-        }
-        return CompletableFuture.allOf(devices.values().toArray(CompletableFuture[]::new)).thenCompose(x -> {
+        var scheduler = ctx.getSystem().scheduler();
+        return services.deviceStates(spec.devices(), scheduler).thenCompose(ds -> {
             java.util.Set<String> edgeIds = new java.util.TreeSet<>(spec.options().edges());
-            devices.values().forEach(f -> {
-                if (f.join().edgeId() != null) {
-                    edgeIds.add(f.join().edgeId());
-                }
-            });
-            Map<String, CompletableFuture<EdgeServer.State>> edges = new LinkedHashMap<>();
-            for (String e : edgeIds) {
-                edges.put(e, AskPattern.<EdgeServer.Command, EdgeServer.State>ask(services.edge(e),
-                        EdgeServer.Get::new, services.askTimeout(), ctx.getSystem().scheduler())
-                        .toCompletableFuture());
-            }
-            return CompletableFuture.allOf(edges.values().toArray(CompletableFuture[]::new)).thenApplyAsync(y -> {
-                Map<String, Device.State> ds = new LinkedHashMap<>();
-                devices.forEach((d, f) -> ds.put(d, f.join()));
-                Map<String, EdgeServer.State> es = new LinkedHashMap<>();
-                edges.forEach((e, f) -> es.put(e, f.join()));
-                return RoundOrchestrator.plan(spec, ds, es,
-                        d -> services.datasets().partition(d.data()).length, ctx.getSystem().settings().config());
-            }, services.blockingExecutor());
+            ds.values().stream().map(Device.State::edgeId).filter(java.util.Objects::nonNull).forEach(edgeIds::add);
+            return services.edgeStates(edgeIds, scheduler).thenApplyAsync(es -> RoundOrchestrator.plan(spec, ds, es,
+                    d -> services.datasets().partition(d.data()).length, ctx.getSystem().settings().config()),
+                    services.blockingExecutor());
         });
     }
 
@@ -398,11 +368,10 @@ public final class TrainingSession
         participants = going.stream().map(DevicePlan::deviceId).toList();
         return Effect().persist(new RoundPlanned(c.round(), c.attempt(), c.plan())).thenRun(x -> {
             for (DevicePlan p : going) {
-                ctx.ask(StatusReply.class, services.device(p.deviceId()), services.askTimeout(),
-                        ref -> new Device.AttachTo(p.edgeId(), castReply(ref)),
-                        (reply, failure) -> new Attached(c.round(), c.attempt(), p.deviceId(),
-                                failure != null ? "did not answer: " + failure.getMessage()
-                                        : reply.isError() ? reply.getError().getMessage() : null));
+                ctx.askWithStatus(Done.class, services.device(p.deviceId()), services.askTimeout(),
+                        ref -> new Device.AttachTo(p.edgeId(), ref),
+                        (done, failure) -> new Attached(c.round(), c.attempt(), p.deviceId(),
+                                failure == null ? null : failure.getMessage()));
             }
         });
     }
@@ -425,11 +394,6 @@ public final class TrainingSession
                 : Algorithms.FEDAVG.instruct(sessionId, spec, c.deviceId(), c.round(), c.attempt(), s.global());
         services.device(c.deviceId()).tell(new Device.TrainRound(ins, reports));
         return Effect().none();
-    }
-
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static <T> ActorRef<StatusReply<T>> castReply(ActorRef ref) {
-        return (ActorRef<StatusReply<T>>) ref;
     }
 
     private Effect<Event, State> retryOrFail(State s, String why) {
