@@ -20,7 +20,7 @@ final class FailoverBench {
     static Map<String, Object> run(Args a) throws Exception {
         int kills = a.integer("kills", 5, 1, 100);
         Chaos.Options o = new Chaos.Options(2, a.integer("devices", 2, 1, 16), a.integer("samples", 400, 20, 10_000),
-                a.integer("batch", 20, 1, 1000), a.integer("rounds", kills * 15 + 2, 1, 10_000), kills,
+                a.integer("batch", 20, 1, 1000), a.integer("rounds", kills * 25 + 2, 1, 10_000), kills,
                 a.integer("seed", 1, 0, Integer.MAX_VALUE), true);
         Chaos.Outcome out = Chaos.run(o);
         double[] mm = Chaos.medianMax(out.kills());

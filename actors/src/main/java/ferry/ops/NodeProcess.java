@@ -19,7 +19,7 @@ public final class NodeProcess implements AutoCloseable {
     private final CompletableFuture<String> ready = new CompletableFuture<>();
     private final List<String> output = new ArrayList<>();
 
-    private NodeProcess(Process p, String label) {
+    private NodeProcess(Process p, String label, boolean quiet) {
         this.process = p;
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
@@ -31,7 +31,7 @@ public final class NodeProcess implements AutoCloseable {
                     }
                     if (line.startsWith(NodeCommand.READY)) {
                         ready.complete(line.substring(NodeCommand.READY.length()).split(" ")[0]);
-                    } else if (System.getenv("FERRY_NODE_QUIET") == null) {
+                    } else if (!quiet) {
                         System.out.println("[" + label + "] " + line);
                     }
                 }
@@ -78,7 +78,9 @@ public final class NodeProcess implements AutoCloseable {
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putAll(env);
-        return new NodeProcess(pb.start(), label);
+        // FERRY_NODE_QUIET (given to the node, or set for this process) keeps the node's lines out of this output.
+        return new NodeProcess(pb.start(), label, env.containsKey("FERRY_NODE_QUIET")
+                || System.getenv("FERRY_NODE_QUIET") != null);
     }
 
     /** Waits until the node is up with its edges; returns its cluster address. */

@@ -83,7 +83,14 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     record EdgeAnswered(String edgeId, boolean accepted, String reason, ActorRef<StatusReply<Done>> replyTo)
             implements Command {}
 
-    record OffloadBegun(int round, int attempt, String error) implements Command {}
+    /** The answer of {@code edge} to the round's start ({@code error} null: begun). */
+    record OffloadBegun(int round, int attempt, String edge, String error) implements Command {}
+
+    /**
+     * The round's start has been out at {@code edge} for a while: is its node still there? ({@code checked}: it
+     * was, look again later.)
+     */
+    record BeginOverdue(int round, int attempt, String edge, boolean checked) implements Command {}
 
     record NextBatch(int round, int attempt) implements Command {}
 
@@ -190,6 +197,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         final java.util.List<Double> stepMillis = new java.util.ArrayList<>();
         /** Whether a failed BeginRound has already been looked into (failover at the start happens once). */
         boolean beginRetried;
+        /** Whether the edge has begun the round (steps may go out). */
+        boolean begun;
         /** The edge serving this round now; changes when the device moves. */
         String edge;
         /**
@@ -317,6 +326,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 .onCommand(EdgeAnswered.class, this::onEdgeAnswered)
                 .onCommand(TrainRound.class, this::onTrainRound)
                 .onCommand(OffloadBegun.class, this::onOffloadBegun)
+                .onCommand(BeginOverdue.class, this::onBeginOverdue)
                 .onCommand(NextBatch.class, this::onNextBatch)
                 .onCommand(StepAnswered.class, this::onStepAnswered)
                 .onCommand(ServerFinished.class, this::onServerFinished)
@@ -425,19 +435,36 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     /** Asks the run's current edge to start the round from the global model. */
     private void beginOnEdge(Run r) {
         RoundInstruction ins = r.ins;
+        String edge = r.edge;
         if (ins.parallel()) {
-            ctx.ask(StatusReply.class, services.roundMaster(ins.sessionId(), r.edge), services.askTimeout(),
+            ctx.ask(StatusReply.class, services.roundMaster(ins.sessionId(), edge), services.askTimeout(),
                     ref -> new RoundMaster.Join(ins, deviceId, castReply(ref)),
-                    (reply, failure) -> new OffloadBegun(ins.round(), ins.attempt(),
+                    (reply, failure) -> new OffloadBegun(ins.round(), ins.attempt(), edge,
                             failure != null ? "edge did not answer: " + failure.getMessage()
                                     : reply.isError() ? reply.getError().getMessage() : null));
             return;
         }
-        ctx.ask(StatusReply.class, services.offloaded(ins.sessionId(), deviceId, r.edge), services.askTimeout(),
-                ref -> new OffloadedTraining.BeginRound(ins, r.edge, r.epoch, castReply(ref)),
-                (reply, failure) -> new OffloadBegun(ins.round(), ins.attempt(),
+        ctx.ask(StatusReply.class, services.offloaded(ins.sessionId(), deviceId, edge), services.askTimeout(),
+                ref -> new OffloadedTraining.BeginRound(ins, edge, r.epoch, castReply(ref)),
+                (reply, failure) -> new OffloadBegun(ins.round(), ins.attempt(), edge,
                         failure != null ? "edge did not answer: " + failure.getMessage()
                                 : reply.isError() ? reply.getError().getMessage() : null));
+        // An edge that dies just as the round starts would otherwise cost a whole ask timeout.
+        ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new BeginOverdue(ins.round(), ins.attempt(), edge, false));
+    }
+
+    private Effect<Event, State> onBeginOverdue(State s, BeginOverdue c) {
+        if (run == null || !run.is(c.round(), c.attempt()) || run.begun || !c.edge().equals(run.edge)
+                || run.cursor > 0) {
+            return Effect().none();
+        }
+        if (c.checked()) {
+            ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new BeginOverdue(c.round(), c.attempt(), c.edge(), false));
+            return Effect().none();
+        }
+        askIfLost(c.edge(), problem -> problem == null ? new BeginOverdue(c.round(), c.attempt(), c.edge(), true)
+                : new EdgeAtStart(c.round(), c.attempt(), c.edge(), problem, null));
+        return Effect().none();
     }
 
     /** The two kinds of edge entity take different command types; the message built matches the recipient. */
@@ -468,21 +495,22 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     }
 
     private Effect<Event, State> onOffloadBegun(State s, OffloadBegun c) {
-        if (run == null || !run.is(c.round(), c.attempt())) {
-            return Effect().none();
+        if (run == null || !run.is(c.round(), c.attempt()) || run.begun || !c.edge().equals(run.edge)) {
+            return Effect().none(); // an edge the round has left (it failed over at the start), or a repeat
         }
         if (c.error() != null && !run.ins.parallel() && !run.beginRetried) {
             // The edge may have died since the round's start was checked: look again, and fail over if so.
             Run r = run;
             r.beginRetried = true;
             String edge = r.edge;
-            askIfLost(edge, problem -> problem == null ? new OffloadBegun(c.round(), c.attempt(), c.error())
+            askIfLost(edge, problem -> problem == null ? new OffloadBegun(c.round(), c.attempt(), edge, c.error())
                     : new EdgeAtStart(c.round(), c.attempt(), edge, problem, null));
             return Effect().none();
         }
         if (c.error() != null) {
             return fail(c.error());
         }
+        run.begun = true;
         ctx.getSelf().tell(new NextBatch(c.round(), c.attempt()));
         return Effect().none();
     }
@@ -727,7 +755,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
      * model, so nothing is lost.
      */
     private Effect<Event, State> onEdgeAtStart(State s, EdgeAtStart c) {
-        if (run == null || !run.is(c.round(), c.attempt()) || !c.edge().equals(run.edge) || run.cursor > 0) {
+        if (run == null || !run.is(c.round(), c.attempt()) || !c.edge().equals(run.edge) || run.cursor > 0
+                || run.begun) {
             return Effect().none();
         }
         if (c.problem() == null) {
@@ -736,7 +765,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         }
         if (c.target() == null) {
             ctx.pipeToSelf(liveEdgeOtherThan(c.edge()), (target, err) -> err != null || target == null
-                    ? new OffloadBegun(c.round(), c.attempt(), "edge '" + c.edge() + "' cannot serve ("
+                    ? new OffloadBegun(c.round(), c.attempt(), c.edge(), "edge '" + c.edge() + "' cannot serve ("
                             + c.problem() + ") and no other edge can take the device")
                     : new EdgeAtStart(c.round(), c.attempt(), c.edge(), c.problem(), target));
             return Effect().none();
@@ -1053,6 +1082,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             if (m.replyTo != null) {
                 m.replyTo.tell(StatusReply.ack());
             }
+            r.begun = false; // the round starts again on the new edge
             beginOnEdge(r);
         });
     }
