@@ -631,7 +631,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         Effect<Event, State> e = applyGradient(r, reply.gradient(), reply.loss(), reply.correct(), true, null);
         double millis = (System.nanoTime() - r.sentAt) / 1e6; // a whole batch: forward, edge, backward
         r.stepMillis.add(millis);
-        services.metrics().batch(deviceId, millis);
+        services.metrics().batch(deviceId, c.edge(), millis);
         return e;
     }
 

@@ -28,13 +28,19 @@ public final class FerryMetrics {
         }
     }
 
-    /** When each device last finished a step (System.nanoTime): how the failover benchmark sees it train again. */
-    private final java.util.concurrent.ConcurrentHashMap<String, Long> lastStep =
+    /**
+     * When each device last finished a step (System.nanoTime) and on which edge: how the failover benchmark sees a
+     * device train again elsewhere after its edge was killed.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<String, LastStep> lastStep =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** One split step of {@code device} trained through both halves, with its wall time. */
-    public void batch(String device, double millis) {
-        lastStep.put(device, System.nanoTime());
+    /** A device's latest finished step: when (System.nanoTime) and on which edge. */
+    public record LastStep(long nanos, String edge) {}
+
+    /** One split step of {@code device} trained through both halves on {@code edge}, with its wall time. */
+    public void batch(String device, String edge, double millis) {
+        lastStep.put(device, new LastStep(System.nanoTime(), edge));
         batches.increment();
         batchMicros.add(Math.round(millis * 1000));
         for (int i = 0; i < BUCKETS.length; i++) {
@@ -44,9 +50,9 @@ public final class FerryMetrics {
         }
     }
 
-    /** System.nanoTime() of the device's last finished step on this node, or Long.MIN_VALUE. */
-    public long lastStepNanos(String device) {
-        return lastStep.getOrDefault(device, Long.MIN_VALUE);
+    /** The device's latest finished step on this node, or null. */
+    public LastStep lastStep(String device) {
+        return lastStep.get(device);
     }
 
     /** Split steps completed on this node so far. */
