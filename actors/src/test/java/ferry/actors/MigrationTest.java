@@ -162,6 +162,20 @@ class MigrationTest {
     }
 
     @Test
+    void anEdgeThatLosesTheHalfBeforeTheRoundsEndRebuildsItAndTheRoundFinishes() throws Exception {
+        ModelRef still = run("still6", spec(MigrationMode.FEDFLY, List.of())).global();
+        FAULTS.loseStateBeforeFinish(OffloadedTraining.entityId("finish-crash", "dev-1", "edge-1"));
+        TrainingSession.State s = run("finish-crash", spec(MigrationMode.FEDFLY, List.of()));
+        assertEquals(still, s.global(), "the half rebuilt from the round's start and all ten steps replayed");
+        assertTrue(s.history().get(0).failures().isEmpty(), "dev-1's update is in: " + s.history().get(0).failures());
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L),
+                batchLog("finish-crash").stream().map(Logged::cursor).toList(), "no batch trained twice");
+        MoveRecord rebuilt = s.history().get(0).moves().get(0);
+        assertEquals("edge-1", rebuilt.toEdge());
+        assertTrue(rebuilt.bytesMoved() > 0, "the replayed activations");
+    }
+
+    @Test
     void aSourceEdgeThatDiesDuringTheHandOffIsRebuiltOnTheTarget() throws Exception {
         ModelRef still = run("still4", spec(MigrationMode.FEDFLY, List.of())).global();
         // the old edge trains the batch in hand (5), then loses everything before it can hand off

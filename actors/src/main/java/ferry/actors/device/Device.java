@@ -99,7 +99,21 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                         String failure)
             implements Command {}
 
-    record ServerFinished(int round, int attempt, ModelRef serverWeights, String failure) implements Command {}
+    /**
+     * {@code edge}'s answer to the round's end: the server half's weights, or why not ({@code noAnswer}: the ask
+     * timed out, rather than the edge refusing).
+     */
+    record ServerFinished(int round, int attempt, String edge, ModelRef serverWeights, String failure,
+                          boolean noAnswer) implements Command {}
+
+    /** The round's end has been out at {@code edge} for a while: is its node still there? */
+    record FinishOverdue(int round, int attempt, String edge, boolean checked) implements Command {}
+
+    /**
+     * The edge holding the finished server half cannot deliver it ({@code problem}): rebuild the half on
+     * {@code target} (null: find a live edge; the same edge: rebuild in place) and finish there.
+     */
+    record FinishLost(int round, int attempt, String edge, String problem, String target) implements Command {}
 
     record MoveAdmitted(String toEdge, boolean accepted, String reason) implements Command {}
 
@@ -199,6 +213,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         boolean beginRetried;
         /** Whether the edge has begun the round (steps may go out). */
         boolean begun;
+        /** The edge asked to finish the round (null: not finishing, or not there any more). */
+        String finishingAt;
         /** The edge serving this round now; changes when the device moves. */
         String edge;
         /**
@@ -211,6 +227,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         String segmentEdge;
         final java.util.ArrayDeque<ferry.actors.session.MobilityEvent> script;
         Move move;
+        /** The latest completed move of this round, until its first batch on the new edge is done. */
+        Move lastOpenMove;
         /** The old edge's answer to the step in hand, kept while a move is decided. */
         StepAnswered held;
         /**
@@ -330,6 +348,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 .onCommand(NextBatch.class, this::onNextBatch)
                 .onCommand(StepAnswered.class, this::onStepAnswered)
                 .onCommand(ServerFinished.class, this::onServerFinished)
+                .onCommand(FinishOverdue.class, this::onFinishOverdue)
+                .onCommand(FinishLost.class, this::onFinishLost)
                 .onCommand(MoveTo.class, this::onMoveTo)
                 .onCommand(MoveAdmitted.class, this::onMoveAdmitted)
                 .onCommand(HandedOff.class, this::onHandedOff)
@@ -678,12 +698,12 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     private Effect<Event, State> batchDone(Run r, String edge, boolean trainedHere, Event first) {
         r.cursor++;
         r.awaiting = -1;
-        Move m = lastOpenMove;
+        Move m = r.lastOpenMove;
         if (m != null && !m.done) {
             m.batchesInWindow++;
             if (trainedHere && edge != null && edge.equals(m.to)) {
                 m.done = true;
-                lastOpenMove = null;
+                r.lastOpenMove = null;
                 int i = r.moves.size() - 1;
                 MoveRecord rec = r.moves.get(i);
                 r.moves.set(i, new MoveRecord(deviceId, rec.fromEdge(), rec.toEdge(), rec.atBatch(), rec.mode(),
@@ -931,8 +951,6 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         }
     }
 
-    /** The latest completed move, until its first batch on the new edge is done. */
-    private Move lastOpenMove;
 
     private Effect<Event, State> onMoveTo(State s, MoveTo c) {
         if (!s.registered()) {
@@ -1073,7 +1091,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         r.held = null;
         r.moves.add(new MoveRecord(deviceId, m.from, m.to, m.atBatch, MigrationMode.RESTART, 0, 0, 0, null));
         services.metrics().migration();
-        lastOpenMove = m;
+        r.lastOpenMove = m;
         detachFrom(m.from);
         long next = r.epoch + 1;
         return persistThen(java.util.Arrays.asList(lost, new AttachedTo(m.to), new EpochAdvanced(next,
@@ -1150,7 +1168,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         r.moves.add(new MoveRecord(deviceId, m.returning ? m.to : m.from, m.returning ? m.from : m.to, m.atBatch,
                 MigrationMode.FEDFLY, 0, 0, m.bytes, m.refusal));
         services.metrics().migration();
-        lastOpenMove = m.returning ? null : m;
+        r.lastOpenMove = m.returning ? null : m;
         detachFrom(m.from);
         OffloadedTraining.Resume resume = c.resume();
         // The handed-over state is not known to be durable yet: the last checkpoint and the replay stay.
@@ -1175,7 +1193,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         r.held = null;
         r.moves.add(new MoveRecord(deviceId, m.from, m.to, m.atBatch, MigrationMode.FEDFLY, 0, 0, replayed,
                 null));
-        lastOpenMove = m;
+        r.lastOpenMove = m;
         if (m.replyTo != null) {
             m.replyTo.tell(StatusReply.ack());
         }
@@ -1203,30 +1221,84 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return settle(s, r, List.of(mine), last);
         }
         r.clientWeights = mine;
-        RecipientRef<?> edge = r.ins.parallel() ? services.roundMaster(r.ins.sessionId(), r.edge)
-                : services.offloaded(r.ins.sessionId(), deviceId, r.edge);
+        String at = r.edge;
+        r.finishingAt = at;
+        RecipientRef<?> edge = r.ins.parallel() ? services.roundMaster(r.ins.sessionId(), at)
+                : services.offloaded(r.ins.sessionId(), deviceId, at);
         ctx.ask(StatusReply.class, castRecipient(edge), services.askTimeout(),
                 ref -> r.ins.parallel()
                         ? new RoundMaster.Finish(r.ins.round(), r.ins.attempt(), deviceId, castReply(ref))
                         : new OffloadedTraining.FinishRound(r.ins.round(), r.ins.attempt(), r.epoch, castReply(ref)),
                 (reply, failure) -> failure != null
-                        ? new ServerFinished(r.ins.round(), r.ins.attempt(), null, "edge did not answer: "
-                                + failure.getMessage())
+                        ? new ServerFinished(r.ins.round(), r.ins.attempt(), at, null, "edge '" + at
+                                + "' did not answer the round's end: " + failure.getMessage(), true)
                         : reply.isError()
-                                ? new ServerFinished(r.ins.round(), r.ins.attempt(), null,
-                                        reply.getError().getMessage())
-                                : new ServerFinished(r.ins.round(), r.ins.attempt(), (ModelRef) reply.getValue(),
-                                        null));
+                                ? new ServerFinished(r.ins.round(), r.ins.attempt(), at, null,
+                                        reply.getError().getMessage(), false)
+                                : new ServerFinished(r.ins.round(), r.ins.attempt(), at, (ModelRef) reply.getValue(),
+                                        null, false));
+        if (!r.ins.parallel()) {
+            // An edge that dies between the last step and the round's end holds the only trained server half:
+            // the device rebuilds it elsewhere from the checkpoint and its replay log instead of losing the round.
+            ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new FinishOverdue(r.ins.round(), r.ins.attempt(), at,
+                    false));
+        }
         return persistThen(java.util.Arrays.asList(last), () -> { });
     }
 
-    private Effect<Event, State> onServerFinished(State s, ServerFinished c) {
-        if (run == null || !run.is(c.round(), c.attempt())) {
+    private boolean finishingAt(int round, int attempt, String edge) {
+        return run != null && run.is(round, attempt) && edge.equals(run.finishingAt) && run.move == null;
+    }
+
+    private Effect<Event, State> onFinishOverdue(State s, FinishOverdue c) {
+        if (!finishingAt(c.round(), c.attempt(), c.edge())) {
             return Effect().none();
+        }
+        if (c.checked()) {
+            ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new FinishOverdue(c.round(), c.attempt(), c.edge(),
+                    false));
+            return Effect().none();
+        }
+        askIfLost(c.edge(), problem -> problem == null ? new FinishOverdue(c.round(), c.attempt(), c.edge(), true)
+                : new FinishLost(c.round(), c.attempt(), c.edge(), problem, null));
+        return Effect().none();
+    }
+
+    private Effect<Event, State> onFinishLost(State s, FinishLost c) {
+        if (!finishingAt(c.round(), c.attempt(), c.edge())) {
+            return Effect().none();
+        }
+        if (c.target() == null) {
+            ctx.pipeToSelf(liveEdgeOtherThan(c.edge()), (target, err) -> err != null || target == null
+                    ? new FinishOverdue(c.round(), c.attempt(), c.edge(), true) // nowhere to go yet: look again
+                    : new FinishLost(c.round(), c.attempt(), c.edge(), c.problem(), target));
+            return Effect().none();
+        }
+        run.finishingAt = null;
+        if (!c.target().equals(c.edge())) {
+            services.edge(c.target()).tell(new EdgeServer.Attach(deviceId, ctx.getSystem().ignoreRef()));
+        }
+        return rebuild(run, c.target(), "edge '" + c.edge() + "' cannot end the round (" + c.problem() + ")");
+    }
+
+    private Effect<Event, State> onServerFinished(State s, ServerFinished c) {
+        if (!finishingAt(c.round(), c.attempt(), c.edge())) {
+            return Effect().none(); // an edge the round has left since, or a second answer
+        }
+        if (c.failure() != null && !run.ins.parallel()) {
+            if (c.noAnswer()) { // dead: finish elsewhere; alive but silent: rebuild it there
+                String edge = c.edge();
+                askIfLost(edge, problem -> new FinishLost(c.round(), c.attempt(), edge,
+                        problem != null ? problem : c.failure(), problem != null ? null : edge));
+                return Effect().none();
+            }
+            // Refused, typically "no round in progress" from an edge that restarted and lost its live half.
+            return onFinishLost(s, new FinishLost(c.round(), c.attempt(), c.edge(), c.failure(), c.edge()));
         }
         if (c.failure() != null) {
             return fail(c.failure());
         }
+        run.finishingAt = null;
         return settle(s, run, List.of(run.clientWeights, c.serverWeights()), null);
     }
 

@@ -399,6 +399,11 @@ public final class OffloadedTraining
         if (fence != null) {
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(fence)));
         }
+        if (services.faults().losesStateBeforeFinish(id)) {
+            ctx.getLog().warn("{}: injected fault: the server half loses its live state before the round's end", id);
+            closeServer();
+            liveRound = -1;
+        }
         if (!live(c.round(), c.attempt())) {
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error("no round " + c.round()
                     + " (attempt " + c.attempt() + ") in progress here")));

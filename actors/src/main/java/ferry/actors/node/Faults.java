@@ -12,6 +12,7 @@ public final class Faults {
     public static final Faults NONE = new Faults();
     private final Map<String, Long> loseStateAfter = new ConcurrentHashMap<>();
     private final Map<String, Long> silentFrom = new ConcurrentHashMap<>();
+    private final java.util.Set<String> loseStateBeforeFinish = ConcurrentHashMap.newKeySet();
 
     /** Device {@code deviceId} stops sending from step {@code cursor} on, as a device that walked out of range. */
     public Faults silenceDeviceFrom(String deviceId, long cursor) {
@@ -39,5 +40,16 @@ public final class Faults {
     public boolean losesStateAfter(String entityId, long cursor) {
         Long at = loseStateAfter.get(entityId);
         return at != null && at == cursor && loseStateAfter.remove(entityId, at);
+    }
+
+    /** The server half of entity {@code entityId} loses its live state when asked to end its round. */
+    public Faults loseStateBeforeFinish(String entityId) {
+        loseStateBeforeFinish.add(entityId);
+        return this;
+    }
+
+    /** Whether the entity should lose its state before finishing (fires once). */
+    public boolean losesStateBeforeFinish(String entityId) {
+        return loseStateBeforeFinish.remove(entityId);
     }
 }
