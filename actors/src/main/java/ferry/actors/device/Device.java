@@ -63,8 +63,17 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     public sealed interface Command extends CborSerializable {}
 
-    public record Register(DeviceProfile profile, DataPartition data, ActorRef<StatusReply<Done>> replyTo)
-            implements Command {}
+    /**
+     * Registers a device. {@code tokenHash}: for a real device outside the cluster (its data partition is
+     * {@link DataPartition#remote}), the SHA-256 of the token it authenticates its gRPC calls with; null for a
+     * simulated device.
+     */
+    public record Register(DeviceProfile profile, DataPartition data, String tokenHash,
+                           ActorRef<StatusReply<Done>> replyTo) implements Command {
+        public Register(DeviceProfile profile, DataPartition data, ActorRef<StatusReply<Done>> replyTo) {
+            this(profile, data, null, replyTo);
+        }
+    }
 
     /** Attach to an edge server; the edge must accept (registered, not full). */
     public record AttachTo(String edgeId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -79,6 +88,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     public record MoveTo(String edgeId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
     public record Get(ActorRef<State> replyTo) implements Command {}
+
+    /** A command for a real device's round, handled by {@link RemoteTraining} (see there). */
+    public record Remote(RemoteTraining.Command command) implements Command {}
 
     record EdgeAnswered(String edgeId, boolean accepted, String reason, ActorRef<StatusReply<Done>> replyTo)
             implements Command {}
@@ -123,7 +135,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     public sealed interface Event extends CborSerializable {}
 
-    public record Registered(DeviceProfile profile, DataPartition data) implements Event {}
+    /** {@code tokenHash}: see {@link Register}; null for simulated devices (and in journals from before it). */
+    public record Registered(DeviceProfile profile, DataPartition data, String tokenHash) implements Event {}
 
     public record AttachedTo(String edgeId) implements Event {}
 
@@ -147,9 +160,14 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
      *                      round's {@link EnergySpent}
      */
     public record State(String deviceId, DeviceProfile profile, DataPartition data, String edgeId,
-                        double batteryJoules) implements CborSerializable {
+                        double batteryJoules, String tokenHash) implements CborSerializable {
         public boolean registered() {
             return data != null;
+        }
+
+        /** A real device outside the cluster, training over gRPC (see {@link RemoteTraining}). */
+        public boolean remote() {
+            return data != null && data.remote();
         }
 
         /** The share of the battery left, 0..1. */
@@ -272,6 +290,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     private final Duration failoverCheck;
     private final ActorContext<Command> ctx;
     private Run run;
+    /** A real device's rounds (only used when the device is remote). */
+    private final RemoteTraining remote;
     /** The live model half, reused across rounds while model, cut and learning rate stay the same. */
     private Net model;
     private String modelKey = "";
@@ -282,6 +302,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         this.deviceId = deviceId;
         this.services = services;
         this.failoverCheck = ctx.getSystem().settings().config().getDuration("ferry.failover.check-after");
+        this.remote = new RemoteTraining(ctx, deviceId, services, Effect());
     }
 
     public static Behavior<Command> create(String deviceId, FerryServices services) {
@@ -290,15 +311,16 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     @Override
     public State emptyState() {
-        return new State(deviceId, null, null, null, 0);
+        return new State(deviceId, null, null, null, 0, null);
     }
 
     @Override
     public CommandHandler<Command, Event, State> commandHandler() {
         return newCommandHandlerBuilder().forAnyState()
                 .onCommand(Register.class, (s, c) -> c.profile().equals(s.profile()) && c.data().equals(s.data())
+                        && java.util.Objects.equals(c.tokenHash(), s.tokenHash())
                         ? Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.ack()))
-                        : Effect().persist(new Registered(c.profile(), c.data()))
+                        : Effect().persist(new Registered(c.profile(), c.data(), c.tokenHash()))
                                 .thenRun(x -> c.replyTo().tell(StatusReply.ack())))
                 .onCommand(AttachTo.class, this::onAttachTo)
                 .onCommand(EdgeAnswered.class, this::onEdgeAnswered)
@@ -317,6 +339,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 .onCommand(EdgeChecked.class, this::onEdgeChecked)
                 .onCommand(FailoverTo.class, this::onFailoverTo)
                 .onCommand(Get.class, (s, c) -> Effect().none().thenRun(x -> c.replyTo().tell(x)))
+                .onCommand(Remote.class, (s, c) -> remote.on(s, c.command()))
                 .build();
     }
 
@@ -354,6 +377,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             problem = "device '" + deviceId + "' is attached to no edge";
         } else if (s.batteryJoules() <= 0) {
             problem = "device '" + deviceId + "' has an empty battery";
+        }
+        if (problem == null && s.remote()) {
+            return remote.onTrainRound(s, c); // the device trains outside the cluster, over gRPC
         }
         if (problem == null) {
             try {
@@ -872,6 +898,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
                     "device '" + deviceId + "' is not registered")));
         }
+        if (s.remote() && remote.running()) {
+            return remote.onMoveTo(s, c);
+        }
         if (run != null && run.ins.offloaded()) {
             if (run.move != null) {
                 return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
@@ -1208,11 +1237,11 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(Registered.class, (s, e) -> new State(deviceId, e.profile(), e.data(), s.edgeId(),
-                        e.profile().batteryJoules()))
+                        e.profile().batteryJoules(), e.tokenHash()))
                 .onEvent(AttachedTo.class, (s, e) -> new State(deviceId, s.profile(), s.data(), e.edgeId(),
-                        s.batteryJoules()))
+                        s.batteryJoules(), s.tokenHash()))
                 .onEvent(EnergySpent.class, (s, e) -> new State(deviceId, s.profile(), s.data(), s.edgeId(),
-                        Math.max(0, s.batteryJoules() - e.joules())))
+                        Math.max(0, s.batteryJoules() - e.joules()), s.tokenHash()))
                 .onEvent(BatchesDone.class, (s, e) -> s)
                 .build();
     }
