@@ -71,6 +71,11 @@ public final class DeviceTrainer implements AutoCloseable {
         }
     }
 
+    /** Told after every step the edge answered (tests use it to act at a known point of a round). */
+    public interface StepListener {
+        void stepped(Assignment round, long cursor, long epoch);
+    }
+
     private final ClassicActorSystemProvider system;
     private final EdgeConnection.Credentials creds;
     private final ImageDataset data;
@@ -84,6 +89,7 @@ public final class DeviceTrainer implements AutoCloseable {
     private long epoch;
     private Net model;
     private String modelKey = "";
+    private StepListener listener = (a, c, e) -> { };
 
     public DeviceTrainer(ClassicActorSystemProvider system, String endpoint, EdgeConnection.Credentials creds,
                          ImageDataset data, Consumer<String> log, Duration retryFor) {
@@ -94,6 +100,11 @@ public final class DeviceTrainer implements AutoCloseable {
         this.retryFor = retryFor;
         this.home = endpoint;
         this.stepEndpoint = endpoint;
+    }
+
+    public DeviceTrainer onStep(StepListener l) {
+        this.listener = l;
+        return this;
     }
 
     /** The connection to an endpoint, opened once. */
@@ -139,7 +150,7 @@ public final class DeviceTrainer implements AutoCloseable {
         double lossSum = 0;
         long correct = 0;
         long samples = 0;
-        long up = part.length;
+        long up = 0; // step traffic only, as a simulated device counts it (model transfers: see EnergyUse)
         long down = 0;
         int redirects = 0;
         for (long cursor = 0; cursor < total; cursor++) {
@@ -168,12 +179,13 @@ public final class DeviceTrainer implements AutoCloseable {
             lossSum += (double) loss * b.size();
             correct += right;
             samples += b.size();
+            listener.stepped(a, cursor, epoch);
         }
         byte[] weights = ModelStateCodec.encode(new ModelState(model.weights(), List.of(), 0));
         PushHeader h = PushHeader.newBuilder().setDeviceId(creds.deviceId()).setSessionId(a.getSessionId())
                 .setRound(a.getRound()).setAttempt(a.getAttempt()).setEpoch(epoch).setBatches(total)
                 .setSamples(samples).setLoss(samples == 0 ? 0 : lossSum / samples).setCorrect(correct)
-                .setBytesUp(up + weights.length).setBytesDown(down).build();
+                .setBytesUp(up).setBytesDown(down).build();
         PushReply pushed = call("push the weights", () -> connection(stepEndpoint).push(h, weights));
         return new RoundReport(a.getSessionId(), a.getRound(), a.getAttempt(), total, samples,
                 samples == 0 ? 0 : lossSum / samples, samples == 0 ? 0 : (double) correct / samples, redirects,

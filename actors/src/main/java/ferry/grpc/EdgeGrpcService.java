@@ -156,7 +156,8 @@ public final class EdgeGrpcService implements EdgeServicePowerApi {
     @Override
     public Source<ModelChunk, NotUsed> pullModel(PullRequest in, Metadata md) {
         String id = in.getDeviceId();
-        CompletionStage<List<ModelChunk>> chunks = mapped(views.authenticate(id, auth(md)).thenCompose(v -> {
+        CompletionStage<List<ModelChunk>> chunks = mapped(views.authenticate(id, auth(md))
+                .thenCompose(v -> naming(v, in.getSessionId(), in.getRound(), in.getAttempt())).thenCompose(v -> {
             RoundInstruction ins = current(v, in.getSessionId(), in.getRound(), in.getAttempt());
             return CompletableFuture.supplyAsync(() -> {
                 List<NamedTensor> all = ModelBlobs.getWeights(services.blobs(), ins.global());
@@ -279,6 +280,15 @@ public final class EdgeGrpcService implements EdgeServicePowerApi {
         });
     }
 
+    /** The view, asked again from the device's entity if its cached round is not the one a request names. */
+    private CompletionStage<RemoteTraining.View> naming(RemoteTraining.View v, String sessionId, int round,
+                                                        int attempt) {
+        RemoteTraining.Offer o = v.round();
+        return o.present() && o.instruction().sessionId().equals(sessionId) && o.instruction().round() == round
+                && o.instruction().attempt() == attempt ? CompletableFuture.completedFuture(v)
+                : views.refresh(v.deviceId());
+    }
+
     /** The device's round in progress, if the request names it; else NOT_FOUND or FAILED_PRECONDITION. */
     private static RoundInstruction current(RemoteTraining.View v, String sessionId, int round, int attempt) {
         RemoteTraining.Offer o = v.round();
@@ -339,7 +349,8 @@ public final class EdgeGrpcService implements EdgeServicePowerApi {
                         + " bytes its header announced");
             }
             PushHeader h = p.header;
-            return views.authenticate(h.getDeviceId(), auth).thenCompose(v -> {
+            return views.authenticate(h.getDeviceId(), auth)
+                    .thenCompose(v -> naming(v, h.getSessionId(), h.getRound(), h.getAttempt())).thenCompose(v -> {
                 RoundInstruction ins = current(v, h.getSessionId(), h.getRound(), h.getAttempt());
                 return CompletableFuture.supplyAsync(() -> {
                     List<NamedTensor> global = ModelBlobs.getWeights(services.blobs(), ins.global());

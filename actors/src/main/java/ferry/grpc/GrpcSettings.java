@@ -33,16 +33,6 @@ public record GrpcSettings(String host, int port, String advertise, Path cert, P
                 c.getDuration("view-ttl"));
     }
 
-    public GrpcSettings withPort(int p) {
-        return new GrpcSettings(host, p, advertise, cert, key, plaintext, maxPayloadBytes, maxModelBytes,
-                modelChunkBytes, maxWait, viewTtl);
-    }
-
-    public GrpcSettings withTls(Path certPem, Path keyPem) {
-        return new GrpcSettings(host, port, advertise, certPem, keyPem, false, maxPayloadBytes, maxModelBytes,
-                modelChunkBytes, maxWait, viewTtl);
-    }
-
     private static Path path(String s) {
         return s == null || s.isBlank() ? null : Path.of(s);
     }
