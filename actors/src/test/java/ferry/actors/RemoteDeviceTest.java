@@ -74,6 +74,11 @@ class RemoteDeviceTest {
     /** Runs a session; a device trainer that fails meanwhile fails the test at once, with its error. */
     static TrainingSession.State run(String id, SessionSpec spec, java.util.concurrent.Future<?> trainer)
             throws Exception {
+        return runOn(node, id, spec, trainer);
+    }
+
+    static TrainingSession.State runOn(FerryNode node, String id, SessionSpec spec,
+                                       java.util.concurrent.Future<?> trainer) throws Exception {
         SessionIntegrationTest.create(node, id, spec);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         while (System.nanoTime() < deadline) {
