@@ -8,6 +8,7 @@ import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.ServerBuilder;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 
 /**
  * Serves a node's device data plane: {@link EdgeGrpcService} over HTTP/2, with TLS unless plaintext was asked
@@ -26,7 +27,9 @@ public final class EdgeGrpcServer {
 
     public static CompletionStage<Running> start(FerryNode node, GrpcSettings s, Collection<String> edges) {
         EdgeGrpcService service = new EdgeGrpcService(node.system(), node.services(), s, edges);
-        ServerBuilder b = Http.get(node.system()).newServerAt(s.host(), s.port());
+        ServerSettings http = ServerSettings.create(node.system().classicSystem()).withEnableHttp2(true);
+        http = http.withParserSettings(http.getParserSettings().withMaxContentLength(s.maxRequestBytes()));
+        ServerBuilder b = Http.get(node.system()).newServerAt(s.host(), s.port()).withSettings(http);
         if (!s.plaintext()) {
             b = b.enableHttps(ConnectionContext.httpsServer(Tls.server(s.cert(), s.key())));
         }

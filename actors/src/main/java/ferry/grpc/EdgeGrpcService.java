@@ -243,7 +243,7 @@ public final class EdgeGrpcService implements EdgeServicePowerApi {
                         system.scheduler())
                 : AskPattern.<OffloadedTraining.Command, OffloadedTraining.StepReply>ask(
                         services.offloaded(ins.sessionId(), id, o.edgeId()), r -> new OffloadedTraining.Step(
-                                ins.round(), ins.attempt(), req.getCursor(), act, labels, r), services.askTimeout(),
+                                ins.round(), ins.attempt(), o.epoch(), req.getCursor(), act, labels, r), services.askTimeout(),
                         system.scheduler());
         return asked.thenCompose(r -> {
             if (r.ok()) {

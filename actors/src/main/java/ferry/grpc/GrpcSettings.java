@@ -12,8 +12,8 @@ import java.time.Duration;
  * @param key       PEM PKCS#8 private key of the server (TLS); null in plaintext mode
  */
 public record GrpcSettings(String host, int port, String advertise, Path cert, Path key, boolean plaintext,
-                           int maxPayloadBytes, int maxModelBytes, int modelChunkBytes, Duration maxWait,
-                           Duration viewTtl) {
+                           int maxPayloadBytes, int maxModelBytes, int modelChunkBytes, long maxRequestBytes,
+                           Duration maxWait, Duration viewTtl) {
 
     public GrpcSettings {
         if (!plaintext && (cert == null || key == null)) {
@@ -29,7 +29,8 @@ public record GrpcSettings(String host, int port, String advertise, Path cert, P
         return new GrpcSettings(c.getString("host"), c.getInt("port"), c.getString("advertise"),
                 path(c.getString("cert")), path(c.getString("key")), plaintext,
                 Math.toIntExact(c.getBytes("max-payload-bytes")), Math.toIntExact(c.getBytes("max-model-bytes")),
-                Math.toIntExact(c.getBytes("model-chunk-bytes")), c.getDuration("max-wait"),
+                Math.toIntExact(c.getBytes("model-chunk-bytes")), c.getBytes("max-request-bytes"),
+                c.getDuration("max-wait"),
                 c.getDuration("view-ttl"));
     }
 

@@ -50,6 +50,7 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.management.cluster.javadsl.ClusterHttpManagementRoutes;
 import org.apache.pekko.pattern.StatusReply;
 
 /**
@@ -66,6 +67,10 @@ import org.apache.pekko.pattern.StatusReply;
  * <li>{@code GET /metrics} → Prometheus text: rounds, batch latency, bytes, migrations, failovers, journal lag</li>
  * <li>{@code GET /sessions}, {@code GET /sessions/{id}}, {@code POST /sessions/{id}/stop}</li>
  * <li>{@code POST /devices/{id}/move} {@code {"edge": ...}} → triggers a migration; {@code GET /edges/{id}}</li>
+ * <li>{@code /cluster/...}: pekko-management's cluster routes ({@code GET /cluster/members},
+ * {@code GET /cluster/members/{address}}, {@code GET /cluster/shards/{type}}; {@code POST /cluster/members}
+ * {@code address=...} to join, {@code PUT /cluster/members/{address}} {@code operation=Down|Leave}) — the
+ * changing ones behind the token like Ferry's own</li>
  * </ul>
  * Every bad request gets a 4xx whose JSON body says what is wrong ({@code {"error": ...}}); nothing is started
  * on one. Mutating routes need the bearer token when {@code ferry.http.token} is set.
@@ -127,7 +132,16 @@ public final class ManagementApi extends AllDirectives {
                         path("devices", () -> post(() -> authorized(() -> entity(Unmarshaller.entityToString(),
                                 this::registerDevice)))),
                         path(PathMatchers.segment("devices").slash(PathMatchers.segment()),
-                                id -> get(() -> device(id)))))));
+                                id -> get(() -> device(id))),
+                        pathPrefixTest("cluster", this::clusterRoutes)))));
+    }
+
+    /** pekko-management's cluster routes: reading is open, changing membership needs the token. */
+    private Route clusterRoutes() {
+        org.apache.pekko.cluster.Cluster cluster = org.apache.pekko.cluster.Cluster.get(
+                org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system));
+        return concat(get(() -> ClusterHttpManagementRoutes.readOnly(cluster)),
+                authorized(() -> ClusterHttpManagementRoutes.all(cluster)));
     }
 
     private Route authorized(java.util.function.Supplier<Route> inner) {

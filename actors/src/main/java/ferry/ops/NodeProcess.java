@@ -96,6 +96,26 @@ public final class NodeProcess implements AutoCloseable {
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
+    /**
+     * SIGSTOP: the node freezes, as a machine cut off by a partition or stalled by a pause would look to the others;
+     * it keeps its state and goes on where it was at {@link #thaw}.
+     */
+    public void freeze() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** SIGCONT: a frozen node goes on. */
+    public void thaw() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String sig) throws IOException, InterruptedException {
+        Process k = new ProcessBuilder("kill", "-" + sig, String.valueOf(process.pid())).inheritIO().start();
+        if (k.waitFor() != 0) {
+            throw new IOException("kill -" + sig + " " + process.pid() + " failed");
+        }
+    }
+
     public String tail() {
         synchronized (output) {
             return String.join("\n", output.subList(Math.max(0, output.size() - 30), output.size()));

@@ -270,4 +270,34 @@ class ManagementApiTest {
         assertEquals(200, dev.statusCode());
         assertEquals("edge-1", JSON.readTree(dev.body()).path("edgeId").asText());
     }
+
+    /** pekko-management's cluster routes are mounted: members and shards can be read; changing needs the token. */
+    @Test
+    void theClusterRoutesShowMembersAndShardsAndGuardMembershipChanges() throws Exception {
+        HttpResponse<String> members = get("/cluster/members");
+        assertEquals(200, members.statusCode(), members.body());
+        JsonNode m = JSON.readTree(members.body());
+        String self = node.address().toString();
+        assertEquals(self, m.path("selfNode").asText(), m.toString());
+        assertEquals("Up", m.path("members").get(0).path("status").asText(), m.toString());
+        assertTrue(m.path("members").get(0).path("roles").toString().contains("control"), m.toString());
+
+        HttpResponse<String> shards = get("/cluster/shards/Device");
+        assertEquals(200, shards.statusCode(), shards.body());
+        assertTrue(JSON.readTree(shards.body()).path("regions").size() >= 1, shards.body());
+
+        HttpRequest leave = HttpRequest.newBuilder(uri("/cluster/members/" + self))
+                .PUT(HttpRequest.BodyPublishers.ofString("operation=Leave"))
+                .header("Content-Type", "application/x-www-form-urlencoded").build();
+        HttpResponse<String> refused = HTTP.send(leave, HttpResponse.BodyHandlers.ofString());
+        assertRefused(401, "Authorization", refused);
+        HttpRequest bogus = HttpRequest.newBuilder(uri("/cluster/members/" + self))
+                .PUT(HttpRequest.BodyPublishers.ofString("operation=Explode"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Authorization", "Bearer " + TOKEN).build();
+        HttpResponse<String> bad = HTTP.send(bogus, HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, bad.statusCode(), bad.body());
+        assertEquals("Up", JSON.readTree(get("/cluster/members").body()).path("members").get(0).path("status")
+                .asText(), "the node is still a member after the refused changes");
+    }
 }

@@ -69,13 +69,17 @@ class OffloadedTrainingTest {
     }
 
     OffloadedTraining.StepReply step(int r, int attempt, long cursor, byte[] act, int[] labels) {
+        return step(r, attempt, 0, cursor, act, labels);
+    }
+
+    OffloadedTraining.StepReply step(int r, int attempt, long epoch, long cursor, byte[] act, int[] labels) {
         return ot.<OffloadedTraining.StepReply>runCommand(
-                x -> new OffloadedTraining.Step(r, attempt, cursor, act, labels, x)).reply();
+                x -> new OffloadedTraining.Step(r, attempt, epoch, cursor, act, labels, x)).reply();
     }
 
     @Test
     void trainsARoundAndStoresTheServerHalf() {
-        var begun = ot.<StatusReply<Done>>runCommand(x -> new OffloadedTraining.BeginRound(round(1, 1), "edge-1", x));
+        var begun = ot.<StatusReply<Done>>runCommand(x -> new OffloadedTraining.BeginRound(round(1, 1), "edge-1", 0, x));
         assertTrue(begun.reply().isSuccess());
         assertInstanceOf(OffloadedTraining.RoundBegun.class, begun.event());
         try (ClientHalf client = new ClientHalf(spec.modelSpec(), 4, 3, SgdConfig.DEFAULT)) {
@@ -87,7 +91,7 @@ class OffloadedTrainingTest {
                 client.backward(TensorCodec.decode(reply.gradient()));
             }
         }
-        var fin = ot.<StatusReply<ModelRef>>runCommand(x -> new OffloadedTraining.FinishRound(1, 1, x));
+        var fin = ot.<StatusReply<ModelRef>>runCommand(x -> new OffloadedTraining.FinishRound(1, 1, 0, x));
         ModelRef server = fin.reply().getValue();
         assertEquals(new OffloadedTraining.RoundFinished(1, 1, 3, server), fin.event());
         List<NamedTensor> trained = ModelBlobs.getWeights(support.services.blobs(), server);
@@ -100,7 +104,7 @@ class OffloadedTrainingTest {
 
     @Test
     void badStepsGetErrorsAndTrainNothing() {
-        ot.<StatusReply<Done>>runCommand(x -> new OffloadedTraining.BeginRound(round(1, 1), "edge-1", x));
+        ot.<StatusReply<Done>>runCommand(x -> new OffloadedTraining.BeginRound(round(1, 1), "edge-1", 0, x));
         Batch b = batch(0);
         byte[] act;
         try (ClientHalf client = new ClientHalf(spec.modelSpec(), 4, 3, SgdConfig.DEFAULT)) {
@@ -120,7 +124,7 @@ class OffloadedTrainingTest {
         assertTrue(step(1, 2, 0, act, b.labels()).error().contains("attempt"));
         assertTrue(step(1, 1, 5, act, b.labels()).error().contains("out of order"));
         // after all that, the server half is exactly the global one and a good step still works
-        var fin0 = ot.<StatusReply<ModelRef>>runCommand(x -> new OffloadedTraining.FinishRound(1, 1, x));
+        var fin0 = ot.<StatusReply<ModelRef>>runCommand(x -> new OffloadedTraining.FinishRound(1, 1, 0, x));
         assertEquals(0, ((OffloadedTraining.RoundFinished) fin0.event()).steps());
         List<NamedTensor> untouched = ModelBlobs.getWeights(support.services.blobs(), fin0.reply().getValue());
         List<NamedTensor> before = ModelBlobs.select(globalWeights,
@@ -128,16 +132,67 @@ class OffloadedTrainingTest {
         for (int i = 0; i < untouched.size(); i++) {
             assertTrue(untouched.get(i).tensor().bitEquals(before.get(i).tensor()), untouched.get(i).name());
         }
-        ot.<StatusReply<Done>>runCommand(x -> new OffloadedTraining.BeginRound(round(2, 1), "edge-1", x));
+        ot.<StatusReply<Done>>runCommand(x -> new OffloadedTraining.BeginRound(round(2, 1), "edge-1", 0, x));
         assertTrue(step(2, 1, 0, act, b.labels()).ok());
         assertFalse(step(2, 1, 0, act, b.labels()).ok(), "a replayed step is refused");
+    }
+
+    /**
+     * Fencing: the device re-established its half here under a newer epoch (after a failover or rebuild); a step
+     * of the old epoch that arrives late (a partitioned or frozen path delivering it now) is refused and trains
+     * nothing, even though its cursor is exactly the one the half expects, so the replay that follows is trained
+     * once and gives the same gradients as the first time.
+     */
+    @Test
+    void aLateStepOfAnOlderEpochIsFencedOff() {
+        assertTrue(ot.<StatusReply<Done>>runCommand(x -> new OffloadedTraining.BeginRound(round(1, 1), "edge-1", 1,
+                x)).reply().isSuccess());
+        byte[][] acts = new byte[3][];
+        byte[][] grads = new byte[3][];
+        try (ClientHalf client = new ClientHalf(spec.modelSpec(), 4, 3, SgdConfig.DEFAULT)) {
+            client.loadWeights(ModelBlobs.select(globalWeights, client.parameterNames()), true);
+            for (int k = 0; k < 3; k++) {
+                acts[k] = TensorCodec.encode(client.forward(batch(k)));
+                var reply = step(1, 1, 1, k, acts[k], batch(k).labels());
+                assertTrue(reply.ok(), reply.error());
+                assertEquals(1, reply.epoch());
+                grads[k] = reply.gradient();
+                client.backward(TensorCodec.decode(reply.gradient()));
+            }
+        }
+        // Re-established at epoch 2 from the round's start (no checkpoint yet): the half expects step 0 again.
+        var took = ot.<StatusReply<OffloadedTraining.Resume>>runCommand(x -> new OffloadedTraining.TakeOver(
+                round(1, 1), "edge-1", 2, new OffloadedTraining.Handoff(null, null, -1, 0, 0, 0), null, x));
+        assertTrue(took.reply().isSuccess());
+        assertEquals(2, took.state().epoch());
+
+        var late = step(1, 1, 1, 0, acts[0], batch(0).labels());
+        assertFalse(late.ok());
+        assertTrue(late.error().startsWith("fenced"), late.error());
+        assertTrue(step(1, 1, 3, 0, acts[0], batch(0).labels()).error().contains("establish it again"),
+                "an epoch never established here is refused too");
+        var oldBegin = ot.<StatusReply<Done>>runCommand(x -> new OffloadedTraining.BeginRound(round(1, 2), "edge-1",
+                1, x));
+        assertTrue(oldBegin.reply().getError().getMessage().startsWith("fenced"));
+        assertTrue(oldBegin.hasNoEvents());
+        assertTrue(ot.<StatusReply<OffloadedTraining.Handover>>runCommand(x -> new OffloadedTraining.HandOff(1, 1, 1,
+                "edge-2", x)).reply().getError().getMessage().startsWith("fenced"));
+
+        for (int k = 0; k < 3; k++) { // the replay: trained once, bit for bit as the first time
+            var reply = step(1, 1, 2, k, acts[k], batch(k).labels());
+            assertTrue(reply.ok(), reply.error());
+            assertTrue(java.util.Arrays.equals(grads[k], reply.gradient()), "step " + k + " as first trained");
+        }
+        ot.restart(); // the fence is durable
+        assertEquals(2, ot.getState().epoch());
+        assertTrue(step(1, 1, 1, 3, acts[0], batch(0).labels()).error().startsWith("fenced"));
     }
 
     @Test
     void anUnknownModelRefIsRefusedClearly() {
         ModelRef missing = new ModelRef("0".repeat(64), 10);
         RoundInstruction ins = Algorithms.SPLITFED.instruct("s", spec, "d", 1, 1, missing);
-        var r = ot.<StatusReply<Done>>runCommand(x -> new OffloadedTraining.BeginRound(ins, "edge-1", x));
+        var r = ot.<StatusReply<Done>>runCommand(x -> new OffloadedTraining.BeginRound(ins, "edge-1", 0, x));
         assertTrue(r.reply().isError());
         assertTrue(r.reply().getError().getMessage().contains("round 1"), r.reply().getError().getMessage());
         assertTrue(r.hasNoEvents());

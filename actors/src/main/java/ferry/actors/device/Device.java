@@ -131,6 +131,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     record HandedOff(int round, int attempt, OffloadedTraining.Handover handover, String failure)
             implements Command {}
 
+    /** A FedFly move has begun: the server half is about to be established elsewhere, under a new epoch. */
+    record AdvanceEpoch(int round, int attempt, String why) implements Command {}
+
     record TookOver(int round, int attempt, OffloadedTraining.Resume resume, String failure) implements Command {}
 
     public sealed interface Event extends CborSerializable {}
@@ -139,6 +142,13 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     public record Registered(DeviceProfile profile, DataPartition data, String tokenHash) implements Event {}
 
     public record AttachedTo(String edgeId) implements Event {}
+
+    /**
+     * The attachment epoch grows: the device is about to (re)establish its server half on an edge (a move, a
+     * failover, a rebuild, a restart elsewhere). Made durable before anything is sent under it, so no edge ever
+     * sees an epoch the device could forget in a crash; edges refuse commands of older epochs (fencing).
+     */
+    public record EpochAdvanced(long epoch, String why) implements Event {}
 
     /**
      * The batch log: batches [from, to) of a round's attempt were trained on both halves, the server half on
@@ -158,9 +168,10 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     /**
      * @param batteryJoules what is left of the battery: the profile's capacity at registration, less every
      *                      round's {@link EnergySpent}
+     * @param epoch         the attachment epoch ({@link EpochAdvanced}): every command to an edge carries it
      */
     public record State(String deviceId, DeviceProfile profile, DataPartition data, String edgeId,
-                        double batteryJoules, String tokenHash) implements CborSerializable {
+                        double batteryJoules, long epoch, String tokenHash) implements CborSerializable {
         public boolean registered() {
             return data != null;
         }
@@ -221,6 +232,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         Sent inFlightSent;
         int rebuilds;
         final java.util.List<MoveRecord> moves = new java.util.ArrayList<>();
+        /** The attachment epoch every command to an edge carries; durable (the state's) whenever one is sent. */
+        long epoch;
         /** The trained client half, stored while the edge stores its half. */
         ModelRef clientWeights;
 
@@ -311,7 +324,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     @Override
     public State emptyState() {
-        return new State(deviceId, null, null, null, 0, null);
+        return new State(deviceId, null, null, null, 0, 0, null);
     }
 
     @Override
@@ -338,6 +351,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 .onCommand(EdgeAtStart.class, this::onEdgeAtStart)
                 .onCommand(EdgeChecked.class, this::onEdgeChecked)
                 .onCommand(FailoverTo.class, this::onFailoverTo)
+                .onCommand(AdvanceEpoch.class, this::onAdvanceEpoch)
                 .onCommand(Get.class, (s, c) -> Effect().none().thenRun(x -> c.replyTo().tell(x)))
                 .onCommand(Remote.class, (s, c) -> remote.on(s, c.command()))
                 .build();
@@ -396,6 +410,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return Effect().none().thenRun(x -> c.replyTo().tell(failed));
         }
         run.homeEdge = s.edgeId();
+        run.epoch = s.epoch();
         if (ins.offloaded()) {
             run.edge = s.edgeId();
             run.segmentEdge = s.edgeId();
@@ -445,7 +460,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return;
         }
         ctx.ask(StatusReply.class, services.offloaded(ins.sessionId(), deviceId, r.edge), services.askTimeout(),
-                ref -> new OffloadedTraining.BeginRound(ins, r.edge, castReply(ref)),
+                ref -> new OffloadedTraining.BeginRound(ins, r.edge, r.epoch, castReply(ref)),
                 (reply, failure) -> new OffloadBegun(ins.round(), ins.attempt(),
                         failure != null ? "edge did not answer: " + failure.getMessage()
                                 : reply.isError() ? reply.getError().getMessage() : null));
@@ -530,7 +545,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         }
         ctx.ask(OffloadedTraining.StepReply.class, services.offloaded(r.ins.sessionId(), deviceId, r.edge),
                 services.askTimeout(),
-                ref -> new OffloadedTraining.Step(round, attempt, cursor, act, b.labels(), ref),
+                ref -> new OffloadedTraining.Step(round, attempt, r.epoch, cursor, act, b.labels(), ref),
                 (reply, failure) -> new StepAnswered(round, attempt, cursor, sentTo, reply,
                         failure == null ? null : "edge did not answer step " + cursor + ": " + failure.getMessage()));
         ctx.scheduleOnce(failoverCheck, ctx.getSelf(), new StepOverdue(round, attempt, cursor, sentTo, null, 0));
@@ -585,6 +600,13 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return Effect().none();
         }
         OffloadedTraining.StepReply reply = c.reply();
+        if (reply != null && !run.ins.parallel() && reply.epoch() != run.epoch) {
+            // Served under an epoch the device has left behind (its half was re-established since): never applied.
+            services.metrics().fenced();
+            ctx.getLog().info("{}: dropped the answer to step {} of epoch {} (now {})", deviceId, c.cursor(),
+                    reply.epoch(), run.epoch);
+            return Effect().none();
+        }
         if (run.ins.parallel() && (c.failure() != null || !reply.ok())) {
             // a shared server half cannot be rebuilt for one device: this device's round ends here
             return fail(c.failure() != null ? c.failure() : "edge refused step " + reply.cursor() + ": "
@@ -716,9 +738,13 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         m.rebuild = true;
         m.refusal = why;
         r.move = m;
-        askTakeOver(r, edge, m.from, new OffloadedTraining.Handoff(r.checkpoint, null, r.checkpointCursor - 1, 0,
-                0, 0), null);
-        return Effect().none();
+        // A new epoch first: whatever the lost (or only cut-off) half still has in flight is fenced off.
+        long next = r.epoch + 1;
+        return Effect().persist(new EpochAdvanced(next, "rebuild on '" + edge + "': " + why)).thenRun(x -> {
+            r.epoch = next;
+            askTakeOver(r, edge, m.from, new OffloadedTraining.Handoff(r.checkpoint, null, r.checkpointCursor - 1,
+                    0, 0, 0), null);
+        });
     }
 
     /**
@@ -746,7 +772,10 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 c.problem(), c.round(), c.target());
         services.metrics().failover();
         services.edge(c.target()).tell(new EdgeServer.Attach(deviceId, ctx.getSystem().ignoreRef()));
-        return Effect().persist(new AttachedTo(c.target())).thenRun(x -> {
+        long next = r.epoch + 1;
+        return Effect().persist(List.of(new AttachedTo(c.target()), new EpochAdvanced(next, "round " + c.round()
+                + " starts on '" + c.target() + "': '" + c.edge() + "' cannot serve"))).thenRun(x -> {
+            r.epoch = next;
             detachFrom(c.edge());
             r.edge = c.target();
             r.segmentEdge = c.target();
@@ -857,6 +886,15 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 + "): failing over to '" + c.target() + "'");
     }
 
+    private Effect<Event, State> onAdvanceEpoch(State s, AdvanceEpoch c) {
+        if (run == null || !run.is(c.round(), c.attempt())) {
+            return Effect().none();
+        }
+        Run r = run;
+        long next = r.epoch + 1;
+        return Effect().persist(new EpochAdvanced(next, c.why())).thenRun(x -> r.epoch = next);
+    }
+
     private Effect<Event, State> onReplayAnswered(State s, ReplayAnswered c) {
         if (run == null || !run.is(c.round(), c.attempt()) || c.error() == null) {
             return Effect().none();
@@ -870,8 +908,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         var edge = services.offloaded(r.ins.sessionId(), deviceId, to);
         for (Sent e : r.replay) {
             ctx.ask(OffloadedTraining.StepReply.class, edge, services.askTimeout(),
-                    ref -> new OffloadedTraining.Step(r.ins.round(), r.ins.attempt(), e.cursor(), e.activations(),
-                            e.labels(), ref),
+                    ref -> new OffloadedTraining.Step(r.ins.round(), r.ins.attempt(), r.epoch, e.cursor(),
+                            e.activations(), e.labels(), ref),
                     (reply, failure) -> new ReplayAnswered(r.ins.round(), r.ins.attempt(), e.cursor(),
                             failure != null ? failure.getMessage() : reply.error()));
         }
@@ -879,8 +917,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             Sent e = r.inFlightSent;
             r.sentAt = System.nanoTime();
             ctx.ask(OffloadedTraining.StepReply.class, edge, services.askTimeout(),
-                    ref -> new OffloadedTraining.Step(r.ins.round(), r.ins.attempt(), e.cursor(), e.activations(),
-                            e.labels(), ref),
+                    ref -> new OffloadedTraining.Step(r.ins.round(), r.ins.attempt(), r.epoch, e.cursor(),
+                            e.activations(), e.labels(), ref),
                     (reply, failure) -> new StepAnswered(r.ins.round(), r.ins.attempt(), e.cursor(), to, reply,
                             failure == null ? null : "edge did not answer step " + e.cursor() + ": "
                                     + failure.getMessage()));
@@ -921,6 +959,11 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     private void startMove(Run r, String toEdge, ActorRef<StatusReply<Done>> replyTo) {
         Move m = new Move(r.edge, toEdge, r.awaiting >= 0 ? r.awaiting : r.cursor, replyTo);
         r.move = m;
+        if (r.ins.migration() == MigrationMode.FEDFLY) {
+            // Before the asks, so it is journaled before their answers are handled and the take-over goes out:
+            // the hand-off itself still carries the current epoch, the take-over the new one.
+            ctx.getSelf().tell(new AdvanceEpoch(r.ins.round(), r.ins.attempt(), "move to '" + toEdge + "'"));
+        }
         ctx.ask(EdgeServer.AttachReply.class, services.edge(toEdge), services.askTimeout(),
                 ref -> new EdgeServer.Attach(deviceId, ref),
                 (reply, failure) -> reply != null ? new MoveAdmitted(toEdge, reply.accepted(), reply.reason())
@@ -930,7 +973,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             // In parallel with the admission: a refused move takes the handed-over state back to the old edge.
             ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, m.from),
                     services.askTimeout(),
-                    ref -> new OffloadedTraining.HandOff(r.ins.round(), r.ins.attempt(), m.to, castReply(ref)),
+                    ref -> new OffloadedTraining.HandOff(r.ins.round(), r.ins.attempt(), r.epoch, m.to,
+                            castReply(ref)),
                     (reply, failure) -> failure != null
                             ? new HandedOff(r.ins.round(), r.ins.attempt(), null, "edge '" + m.from
                                     + "' did not answer the hand-off: " + failure.getMessage())
@@ -1031,7 +1075,10 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         services.metrics().migration();
         lastOpenMove = m;
         detachFrom(m.from);
-        return persistThen(java.util.Arrays.asList(lost, new AttachedTo(m.to)), () -> {
+        long next = r.epoch + 1;
+        return persistThen(java.util.Arrays.asList(lost, new AttachedTo(m.to), new EpochAdvanced(next,
+                "round restarted on '" + m.to + "'")), () -> {
+            r.epoch = next;
             if (m.replyTo != null) {
                 m.replyTo.tell(StatusReply.ack());
             }
@@ -1058,7 +1105,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     private void askTakeOver(Run r, String edge, String fromEdge, OffloadedTraining.Handoff h,
                              OffloadedTraining.Handover v) {
         ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, edge), services.askTimeout(),
-                ref -> new OffloadedTraining.TakeOver(r.ins, fromEdge, h, v, castReply(ref)),
+                ref -> new OffloadedTraining.TakeOver(r.ins, fromEdge, r.epoch, h, v, castReply(ref)),
                 (reply, failure) -> failure != null
                         ? new TookOver(r.ins.round(), r.ins.attempt(), null, "edge '" + edge
                                 + "' did not answer the take-over: " + failure.getMessage())
@@ -1160,7 +1207,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         ctx.ask(StatusReply.class, castRecipient(edge), services.askTimeout(),
                 ref -> r.ins.parallel()
                         ? new RoundMaster.Finish(r.ins.round(), r.ins.attempt(), deviceId, castReply(ref))
-                        : new OffloadedTraining.FinishRound(r.ins.round(), r.ins.attempt(), castReply(ref)),
+                        : new OffloadedTraining.FinishRound(r.ins.round(), r.ins.attempt(), r.epoch, castReply(ref)),
                 (reply, failure) -> failure != null
                         ? new ServerFinished(r.ins.round(), r.ins.attempt(), null, "edge did not answer: "
                                 + failure.getMessage())
@@ -1237,11 +1284,13 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(Registered.class, (s, e) -> new State(deviceId, e.profile(), e.data(), s.edgeId(),
-                        e.profile().batteryJoules(), e.tokenHash()))
+                        e.profile().batteryJoules(), s.epoch(), e.tokenHash()))
                 .onEvent(AttachedTo.class, (s, e) -> new State(deviceId, s.profile(), s.data(), e.edgeId(),
-                        s.batteryJoules(), s.tokenHash()))
+                        s.batteryJoules(), s.epoch(), s.tokenHash()))
                 .onEvent(EnergySpent.class, (s, e) -> new State(deviceId, s.profile(), s.data(), s.edgeId(),
-                        Math.max(0, s.batteryJoules() - e.joules()), s.tokenHash()))
+                        Math.max(0, s.batteryJoules() - e.joules()), s.epoch(), s.tokenHash()))
+                .onEvent(EpochAdvanced.class, (s, e) -> new State(deviceId, s.profile(), s.data(), s.edgeId(),
+                        s.batteryJoules(), Math.max(s.epoch(), e.epoch()), s.tokenHash()))
                 .onEvent(BatchesDone.class, (s, e) -> s)
                 .build();
     }

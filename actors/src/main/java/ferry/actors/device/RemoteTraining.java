@@ -140,10 +140,14 @@ public final class RemoteTraining {
         /** Taking the state back to the old edge after the new one refused or failed. */
         boolean returning;
 
-        Move(String from, String to, ActorRef<StatusReply<Done>> replyTo) {
+        /** The epoch the half is established under after the move (on the new edge, or back on the old). */
+        final long epoch;
+
+        Move(String from, String to, ActorRef<StatusReply<Done>> replyTo, long epoch) {
             this.from = from;
             this.to = to;
             this.replyTo = replyTo;
+            this.epoch = epoch;
         }
     }
 
@@ -152,8 +156,6 @@ public final class RemoteTraining {
     private final FerryServices services;
     private final EffectFactories<Device.Event, Device.State> effects;
     private Run run;
-    /** Grows at every round start and every completed move, so a step names the attachment it was meant for. */
-    private long epoch;
     private long nextWaiter;
     private final Map<Long, ActorRef<Offer>> waiters = new LinkedHashMap<>();
 
@@ -216,7 +218,9 @@ public final class RemoteTraining {
             ctx.getLog().info("{}: round {} attempt {} replaces round {} attempt {}", deviceId, ins.round(),
                     ins.attempt(), run.ins.round(), run.ins.attempt());
         }
-        Run r = new Run(ins, c.replyTo(), s.edgeId(), ++epoch);
+        // The device's attachment epoch (durable in its state): the edge fences off commands of older ones, and the
+        // gRPC service refuses or redirects steps that carry another one.
+        Run r = new Run(ins, c.replyTo(), s.edgeId(), s.epoch());
         run = r;
         if (!ins.offloaded()) { // the device trains the whole model itself: nothing to begin on an edge
             r.ready = true;
@@ -227,7 +231,7 @@ public final class RemoteTraining {
                 : services.offloaded(ins.sessionId(), deviceId, r.edge);
         ctx.ask(StatusReply.class, cast(edge), services.askTimeout(),
                 ref -> ins.parallel() ? new RoundMaster.Join(ins, deviceId, castReply(ref))
-                        : new OffloadedTraining.BeginRound(ins, r.edge, castReply(ref)),
+                        : new OffloadedTraining.BeginRound(ins, r.edge, r.epoch, castReply(ref)),
                 (reply, failure) -> remote(new Begun(ins.round(), ins.attempt(), failure != null
                         ? "edge '" + r.edge + "' did not answer: " + failure.getMessage()
                         : reply.isError() ? reply.getError().getMessage() : null)));
@@ -286,10 +290,17 @@ public final class RemoteTraining {
             String w = why;
             return effects.none().thenRun(x -> c.replyTo().tell(StatusReply.error(w)));
         }
-        Move m = new Move(r.edge, c.edgeId(), c.replyTo());
+        Move m = new Move(r.edge, c.edgeId(), c.replyTo(), r.epoch + 1);
         r.move = m;
         int round = r.ins.round();
         int attempt = r.ins.attempt();
+        // The new epoch is durable before the half is established anywhere under it (the take-over carries it;
+        // the hand-off still the current one), as for a simulated device.
+        return effects.persist(new Device.EpochAdvanced(m.epoch, "move to '" + m.to + "'")).thenRun(x ->
+                startMove(r, m, round, attempt));
+    }
+
+    private void startMove(Run r, Move m, int round, int attempt) {
         ctx.ask(EdgeServer.AttachReply.class, services.edge(m.to), services.askTimeout(),
                 ref -> new EdgeServer.Attach(deviceId, ref),
                 (reply, failure) -> remote(reply != null
@@ -298,14 +309,13 @@ public final class RemoteTraining {
                                 + failure.getMessage())));
         // In parallel with the admission: the old edge stops after the step in hand and hands its state over.
         ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, m.from), services.askTimeout(),
-                ref -> new OffloadedTraining.HandOff(round, attempt, m.to, castReply(ref)),
+                ref -> new OffloadedTraining.HandOff(round, attempt, r.epoch, m.to, castReply(ref)),
                 (reply, failure) -> remote(failure != null
                         ? new HandedOff(round, attempt, null, "edge '" + m.from + "' did not answer the hand-off: "
                                 + failure.getMessage())
                         : reply.isError() ? new HandedOff(round, attempt, null, reply.getError().getMessage())
                                 : new HandedOff(round, attempt, (OffloadedTraining.Handover) reply.getValue(),
                                         null)));
-        return effects.none();
     }
 
     private Effect<Device.Event, Device.State> onMoveAdmitted(MoveAdmitted c) {
@@ -358,7 +368,7 @@ public final class RemoteTraining {
         int round = r.ins.round();
         int attempt = r.ins.attempt();
         ctx.ask(StatusReply.class, services.offloaded(r.ins.sessionId(), deviceId, edge), services.askTimeout(),
-                ref -> new OffloadedTraining.TakeOver(r.ins, m.from, null, m.handover, castReply(ref)),
+                ref -> new OffloadedTraining.TakeOver(r.ins, m.from, m.epoch, null, m.handover, castReply(ref)),
                 (reply, failure) -> remote(new TookOver(round, attempt, failure != null
                         ? "edge '" + edge + "' did not answer the take-over: " + failure.getMessage()
                         : reply.isError() ? reply.getError().getMessage() : null)));
@@ -385,6 +395,7 @@ public final class RemoteTraining {
             return fail("take-over back on '" + m.from + "' failed: " + c.failure());
         }
         r.move = null;
+        r.epoch = m.epoch; // established under the new epoch, wherever it went
         long at = m.handover.lastCursor() + 1;
         if (m.returning) {
             r.moves.add(new MoveRecord(deviceId, m.from, m.to, at, MigrationMode.FEDFLY, 0, 0, 0, m.refusal));
@@ -395,7 +406,6 @@ public final class RemoteTraining {
                 (System.nanoTime() - m.started) / 1e6, 0, m.handover.bytes(), null));
         services.metrics().migration();
         r.edge = m.to;
-        r.epoch = ++epoch;
         Device.BatchesDone before = at > r.segmentStart ? new Device.BatchesDone(r.ins.sessionId(), r.ins.round(),
                 r.ins.attempt(), r.segmentStart, at, m.from) : null;
         r.segmentStart = at;
@@ -445,7 +455,7 @@ public final class RemoteTraining {
         int attempt = r.ins.attempt();
         ctx.ask(StatusReply.class, cast(edge), services.askTimeout(),
                 ref -> r.ins.parallel() ? new RoundMaster.Finish(round, attempt, deviceId, castReply(ref))
-                        : new OffloadedTraining.FinishRound(round, attempt, castReply(ref)),
+                        : new OffloadedTraining.FinishRound(round, attempt, r.epoch, castReply(ref)),
                 (reply, failure) -> remote(failure != null
                         ? new ServerFinished(round, attempt, null, "edge did not answer: " + failure.getMessage())
                         : reply.isError() ? new ServerFinished(round, attempt, null, reply.getError().getMessage())

@@ -36,6 +36,13 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *
  * <p>Bad input (wrong shape, non-finite values, unknown round, a step out of order) gets an answer with an error
  * and trains nothing.
+ *
+ * <p><b>Fencing.</b> Every command carries the device's attachment epoch, which the device makes durable before it
+ * sends anything under it and raises whenever it (re)establishes its server half (a move, a failover, a rebuild).
+ * This entity keeps the highest epoch it has been established at (persisted with the round's start, a take-over
+ * and a hand-off) and refuses commands of any other epoch: a step that an edge cut off by a partition or frozen by
+ * a pause delivers late, or that the network kept while the device moved on, can never be trained into a half the
+ * device has since re-established here.
  */
 public final class OffloadedTraining
         extends EventSourcedBehavior<OffloadedTraining.Command, OffloadedTraining.Event, OffloadedTraining.State> {
@@ -57,15 +64,16 @@ public final class OffloadedTraining
     public sealed interface Command extends CborSerializable {}
 
     /** Starts (or restarts) a round from the global model; replies once the server half is ready. */
-    public record BeginRound(RoundInstruction instruction, String edgeId, ActorRef<StatusReply<Done>> replyTo)
-            implements Command {}
+    public record BeginRound(RoundInstruction instruction, String edgeId, long epoch,
+                             ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
     /** One batch: activations in the tensor byte format, the labels, and the batch's position in the round. */
-    public record Step(int round, int attempt, long cursor, byte[] activations, int[] labels,
+    public record Step(int round, int attempt, long epoch, long cursor, byte[] activations, int[] labels,
                        ActorRef<StepReply> replyTo) implements Command {}
 
     /** Ends the round: the trained server half goes to the blob store and its ref comes back. */
-    public record FinishRound(int round, int attempt, ActorRef<StatusReply<ModelRef>> replyTo) implements Command {}
+    public record FinishRound(int round, int attempt, long epoch, ActorRef<StatusReply<ModelRef>> replyTo)
+            implements Command {}
 
     public record Get(ActorRef<State> replyTo) implements Command {}
 
@@ -74,8 +82,8 @@ public final class OffloadedTraining
      * cursor) and the last cut-layer gradient go to the blob store, the hand-off is persisted, and this edge
      * stops serving the device.
      */
-    public record HandOff(int round, int attempt, String toEdge, ActorRef<StatusReply<Handover>> replyTo)
-            implements Command {}
+    public record HandOff(int round, int attempt, long epoch, String toEdge,
+                          ActorRef<StatusReply<Handover>> replyTo) implements Command {}
 
     /**
      * FedFly hand-off, target side: take over a handed-off state and answer with the pending gradient. A hand-off
@@ -83,8 +91,8 @@ public final class OffloadedTraining
      * without a gradient has nothing pending. A device that lost its edge rebuilds with one of these and then
      * replays the steps since that state.
      */
-    public record TakeOver(RoundInstruction instruction, String fromEdge, Handoff handoff, Handover handover,
-                           ActorRef<StatusReply<Resume>> replyTo) implements Command {}
+    public record TakeOver(RoundInstruction instruction, String fromEdge, long epoch, Handoff handoff,
+                           Handover handover, ActorRef<StatusReply<Resume>> replyTo) implements Command {}
 
     /**
      * The state itself, as the old edge hands it over: the server half's encoded state and the last gradient.
@@ -108,12 +116,12 @@ public final class OffloadedTraining
     /**
      * The answer to a step: the cut-layer gradient as tensor bytes, or an error saying what was wrong. When the
      * edge has just checkpointed its half, {@code checkpoint} refers to that state, which holds everything up to
-     * step {@code cursor}.
+     * step {@code cursor}. {@code epoch}: the attachment epoch the step was served (or refused) under.
      */
-    public record StepReply(long cursor, byte[] gradient, float loss, int correct, String error,
+    public record StepReply(long cursor, long epoch, byte[] gradient, float loss, int correct, String error,
                             ModelRef checkpoint) implements CborSerializable {
-        public static StepReply failed(long cursor, String error) {
-            return new StepReply(cursor, new byte[0], 0, 0, error, null);
+        public static StepReply failed(long cursor, long epoch, String error) {
+            return new StepReply(cursor, epoch, new byte[0], 0, 0, error, null);
         }
 
         public boolean ok() {
@@ -123,23 +131,30 @@ public final class OffloadedTraining
 
     public sealed interface Event extends CborSerializable {}
 
-    /** {@code node}: the cluster address the server half ran on. */
+    /** {@code node}: the cluster address the server half ran on; {@code epoch}: the device's attachment epoch. */
     public record RoundBegun(int round, int attempt, String edgeId, String model, String dataset, int cut,
-                             float learningRate, long seed, ModelRef global, String node) implements Event {}
+                             float learningRate, long seed, ModelRef global, String node, long epoch)
+            implements Event {}
 
     public record RoundFinished(int round, int attempt, long steps, ModelRef serverWeights) implements Event {}
 
-    public record HandedOff(int round, int attempt, String toEdge, Handoff handoff) implements Event {}
+    public record HandedOff(int round, int attempt, String toEdge, Handoff handoff, long epoch) implements Event {}
 
-    public record TookOver(RoundInstruction instruction, String fromEdge, Handoff handoff, String node)
+    public record TookOver(RoundInstruction instruction, String fromEdge, Handoff handoff, String node, long epoch)
             implements Event {}
 
     /** The server half's state after step {@code cursor - 1}, made durable every few steps. */
     public record Checkpointed(int round, int attempt, long cursor, ModelRef state) implements Event {}
 
+    /** {@code epoch}: the highest attachment epoch the device has established its half here at (the fence). */
     public record State(String id, int round, int attempt, boolean inRound, String edgeId, String model,
                         String dataset, int cut, float learningRate, long seed, ModelRef global,
-                        ModelRef lastServerWeights, long roundsFinished) implements CborSerializable {}
+                        ModelRef lastServerWeights, long roundsFinished, long epoch) implements CborSerializable {
+        State withEpoch(long e) {
+            return new State(id, round, attempt, inRound, edgeId, model, dataset, cut, learningRate, seed, global,
+                    lastServerWeights, roundsFinished, Math.max(epoch, e));
+        }
+    }
 
     private final String id;
     private final FerryServices services;
@@ -175,7 +190,7 @@ public final class OffloadedTraining
 
     @Override
     public State emptyState() {
-        return new State(id, 0, 0, false, "", "", "", 0, 0, 0, null, null, 0);
+        return new State(id, 0, 0, false, "", "", "", 0, 0, 0, null, null, 0, 0);
     }
 
     @Override
@@ -210,8 +225,30 @@ public final class OffloadedTraining
         lastGradient = new byte[0];
     }
 
+    /**
+     * Why a command of attachment epoch {@code epoch} is refused here, or null. A command that establishes the half
+     * (a round's start, a take-over) may raise the epoch; any other must carry exactly the established one.
+     */
+    private String fenced(State s, long epoch, boolean establishes) {
+        if (epoch < s.epoch()) {
+            services.metrics().fenced();
+            return "fenced: the command carries attachment epoch " + epoch + " but the device re-established its"
+                    + " server half here at epoch " + s.epoch() + " since (a late message from before a move or"
+                    + " failover)";
+        }
+        if (epoch > s.epoch() && !establishes) {
+            return "the command carries attachment epoch " + epoch + " but the server half here was established at"
+                    + " epoch " + s.epoch() + ": the device must establish it again (begin or take over)";
+        }
+        return null;
+    }
+
     private Effect<Event, State> onBegin(State s, BeginRound c) {
         RoundInstruction ins = c.instruction();
+        String fence = fenced(s, c.epoch(), true);
+        if (fence != null) {
+            return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(fence)));
+        }
         try {
             prepareServer(ins);
             // Each round starts from the global model with fresh momentum, as FedFly and SplitFed do.
@@ -225,13 +262,15 @@ public final class OffloadedTraining
         }
         goLive(ins, 0);
         return Effect().persist(new RoundBegun(ins.round(), ins.attempt(), c.edgeId(), ins.model(), ins.dataset(),
-                        ins.cut(), ins.learningRate(), ins.seed(), ins.global(), node()))
+                        ins.cut(), ins.learningRate(), ins.seed(), ins.global(), node(), c.epoch()))
                 .thenRun(x -> c.replyTo().tell(StatusReply.ack()));
     }
 
     private Effect<Event, State> onStep(State s, Step c) {
-        String problem = null;
-        if (handedOffTo != null && c.round() == liveRound && c.attempt() == liveAttempt) {
+        String problem = fenced(s, c.epoch(), false);
+        if (problem != null) {
+            // (checked first: a fenced step must not even learn whether its round is live here)
+        } else if (handedOffTo != null && c.round() == liveRound && c.attempt() == liveAttempt) {
             problem = "round " + c.round() + " was handed off to edge '" + handedOffTo + "'";
         } else if (server == null || c.round() != liveRound || c.attempt() != liveAttempt) {
             problem = "no round " + c.round() + " (attempt " + c.attempt() + ") in progress here; live is round "
@@ -241,13 +280,14 @@ public final class OffloadedTraining
         }
         if (problem != null) {
             String p = problem;
-            return Effect().none().thenRun(x -> c.replyTo().tell(StepReply.failed(c.cursor(), p)));
+            return Effect().none().thenRun(x -> c.replyTo().tell(StepReply.failed(c.cursor(), c.epoch(), p)));
         }
         StepResult r;
         try {
             r = server.step(TensorCodec.decode(c.activations()), c.labels());
         } catch (IllegalArgumentException e) { // malformed tensors, wrong shapes, bad labels: nothing trained
-            return Effect().none().thenRun(x -> c.replyTo().tell(StepReply.failed(c.cursor(), e.getMessage())));
+            return Effect().none().thenRun(x -> c.replyTo().tell(StepReply.failed(c.cursor(), c.epoch(),
+                    e.getMessage())));
         }
         expectedCursor++;
         lastGradient = TensorCodec.encode(r.cutGradient());
@@ -270,12 +310,13 @@ public final class OffloadedTraining
                 state = null;
             }
             if (state != null) {
-                StepReply out = new StepReply(c.cursor(), lastGradient, r.loss(), r.correct(), null, state);
+                StepReply out = new StepReply(c.cursor(), c.epoch(), lastGradient, r.loss(), r.correct(), null,
+                        state);
                 return Effect().persist(new Checkpointed(c.round(), c.attempt(), expectedCursor, state))
                         .thenRun(x -> c.replyTo().tell(out));
             }
         }
-        StepReply out = new StepReply(c.cursor(), lastGradient, r.loss(), r.correct(), null, null);
+        StepReply out = new StepReply(c.cursor(), c.epoch(), lastGradient, r.loss(), r.correct(), null, null);
         return Effect().none().thenRun(x -> c.replyTo().tell(out));
     }
 
@@ -288,6 +329,10 @@ public final class OffloadedTraining
     }
 
     private Effect<Event, State> onHandOff(State s, HandOff c) {
+        String fence = fenced(s, c.epoch(), false);
+        if (fence != null) {
+            return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(fence)));
+        }
         if (!live(c.round(), c.attempt())) {
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error("no live round " + c.round()
                     + " (attempt " + c.attempt() + ") to hand off here")));
@@ -300,13 +345,13 @@ public final class OffloadedTraining
         if (!durableHandover) {
             // The last checkpoint plus the device's replay log already cover a crash; only the fact is logged.
             return Effect().persist(new HandedOff(c.round(), c.attempt(), c.toEdge(),
-                    new Handoff(null, null, v.lastCursor(), v.lastLoss(), v.lastCorrect(), v.bytes())));
+                    new Handoff(null, null, v.lastCursor(), v.lastLoss(), v.lastCorrect(), v.bytes()), c.epoch()));
         }
         try {
             ModelRef sref = services.blobs().put(state);
             ModelRef gref = services.blobs().put(v.gradient());
             return Effect().persist(new HandedOff(c.round(), c.attempt(), c.toEdge(),
-                    new Handoff(sref, gref, v.lastCursor(), v.lastLoss(), v.lastCorrect(), v.bytes())));
+                    new Handoff(sref, gref, v.lastCursor(), v.lastLoss(), v.lastCorrect(), v.bytes()), c.epoch()));
         } catch (RuntimeException e) {
             ctx.getLog().warn("{}: handed-off state not made durable: {}", id, e.toString());
             return Effect().none();
@@ -315,6 +360,10 @@ public final class OffloadedTraining
 
     private Effect<Event, State> onTakeOver(State s, TakeOver c) {
         RoundInstruction ins = c.instruction();
+        String fence = fenced(s, c.epoch(), true);
+        if (fence != null) {
+            return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(fence)));
+        }
         Handover v = c.handover();
         Handoff h = c.handoff() != null ? c.handoff()
                 : new Handoff(null, null, v.lastCursor(), v.lastLoss(), v.lastCorrect(), v.bytes());
@@ -342,10 +391,14 @@ public final class OffloadedTraining
         lastGradient = gradient;
         // Answer first, persist beside: steps that arrive meanwhile wait in the stash for the write.
         c.replyTo().tell(StatusReply.success(new Resume(h.lastCursor(), gradient, h.lastLoss(), h.lastCorrect())));
-        return Effect().persist(new TookOver(ins, c.fromEdge(), h, node()));
+        return Effect().persist(new TookOver(ins, c.fromEdge(), h, node(), c.epoch()));
     }
 
     private Effect<Event, State> onFinish(State s, FinishRound c) {
+        String fence = fenced(s, c.epoch(), false);
+        if (fence != null) {
+            return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(fence)));
+        }
         if (!live(c.round(), c.attempt())) {
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error("no round " + c.round()
                     + " (attempt " + c.attempt() + ") in progress here")));
@@ -368,18 +421,19 @@ public final class OffloadedTraining
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(RoundBegun.class, (s, e) -> new State(id, e.round(), e.attempt(), true, e.edgeId(),
                         e.model(), e.dataset(), e.cut(), e.learningRate(), e.seed(), e.global(),
-                        s.lastServerWeights(), s.roundsFinished()))
+                        s.lastServerWeights(), s.roundsFinished(), s.epoch()).withEpoch(e.epoch()))
                 .onEvent(RoundFinished.class, (s, e) -> new State(id, s.round(), s.attempt(), false, s.edgeId(),
                         s.model(), s.dataset(), s.cut(), s.learningRate(), s.seed(), s.global(), e.serverWeights(),
-                        s.roundsFinished() + 1))
+                        s.roundsFinished() + 1, s.epoch()))
                 .onEvent(HandedOff.class, (s, e) -> new State(id, e.round(), e.attempt(), false, s.edgeId(),
                         s.model(), s.dataset(), s.cut(), s.learningRate(), s.seed(), s.global(),
-                        s.lastServerWeights(), s.roundsFinished()))
+                        s.lastServerWeights(), s.roundsFinished(), s.epoch()).withEpoch(e.epoch()))
                 .onEvent(Checkpointed.class, (s, e) -> s)
                 .onEvent(TookOver.class, (s, e) -> {
                     RoundInstruction i = e.instruction();
                     return new State(id, i.round(), i.attempt(), true, edgeOf(id), i.model(), i.dataset(), i.cut(),
-                            i.learningRate(), i.seed(), i.global(), s.lastServerWeights(), s.roundsFinished());
+                            i.learningRate(), i.seed(), i.global(), s.lastServerWeights(), s.roundsFinished(),
+                            s.epoch()).withEpoch(e.epoch());
                 })
                 .build();
     }

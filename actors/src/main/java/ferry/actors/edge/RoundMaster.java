@@ -171,7 +171,7 @@ public final class RoundMaster extends AbstractBehavior<RoundMaster.Command> {
             problem = "step " + c.cursor() + " out of order: the edge is at step " + cursor;
         }
         if (problem != null) {
-            c.replyTo().tell(OffloadedTraining.StepReply.failed(c.cursor(), problem));
+            c.replyTo().tell(OffloadedTraining.StepReply.failed(c.cursor(), 0, problem));
             return this;
         }
         if (pending.isEmpty()) {
@@ -214,7 +214,7 @@ public final class RoundMaster extends AbstractBehavior<RoundMaster.Command> {
                 labels.add(s.labels());
                 ok.add(s);
             } catch (IllegalArgumentException e) {
-                s.replyTo().tell(OffloadedTraining.StepReply.failed(s.cursor(), e.getMessage()));
+                s.replyTo().tell(OffloadedTraining.StepReply.failed(s.cursor(), 0, e.getMessage()));
             }
         }
         cursor++;
@@ -225,13 +225,13 @@ public final class RoundMaster extends AbstractBehavior<RoundMaster.Command> {
             ParallelServerHalf.ParallelStepResult r = server.step(acts, labels, phi);
             for (int i = 0; i < ok.size(); i++) {
                 Step s = ok.get(i);
-                s.replyTo().tell(new OffloadedTraining.StepReply(s.cursor(),
+                s.replyTo().tell(new OffloadedTraining.StepReply(s.cursor(), 0,
                         TensorCodec.encode(r.clientGradients().get(i)), r.loss(), r.correct() / ok.size(), null,
                         null));
             }
         } catch (IllegalArgumentException e) { // shapes that do not fit together: nothing was trained
             for (Step s : ok) {
-                s.replyTo().tell(OffloadedTraining.StepReply.failed(s.cursor(), e.getMessage()));
+                s.replyTo().tell(OffloadedTraining.StepReply.failed(s.cursor(), 0, e.getMessage()));
             }
         }
     }

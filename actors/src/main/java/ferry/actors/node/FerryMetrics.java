@@ -20,6 +20,7 @@ public final class FerryMetrics {
     private final LongAdder bytesDown = new LongAdder();
     private final LongAdder migrations = new LongAdder();
     private final LongAdder failovers = new LongAdder();
+    private final LongAdder fenced = new LongAdder();
 
     public FerryMetrics() {
         for (int i = 0; i < BUCKETS.length; i++) {
@@ -72,6 +73,15 @@ public final class FerryMetrics {
         failovers.increment();
     }
 
+    /** A command or answer of an older attachment epoch refused or dropped: a fenced-off edge's late message. */
+    public void fenced() {
+        fenced.increment();
+    }
+
+    public long fencedCount() {
+        return fenced.sum();
+    }
+
     /**
      * The exposition text.
      *
@@ -86,6 +96,8 @@ public final class FerryMetrics {
         counter(b, "ferry_migrations_total", "Device moves between edges (FedFly hand-offs and restarts)",
                 migrations);
         counter(b, "ferry_failovers_total", "Server halves rebuilt after an edge lost them", failovers);
+        counter(b, "ferry_fenced_total", "Late commands or answers of an older attachment epoch, refused or dropped",
+                fenced);
         b.append("# HELP ferry_batch_seconds Wall time of one split step (device forward, edge, backward)\n");
         b.append("# TYPE ferry_batch_seconds histogram\n");
         for (int i = 0; i < BUCKETS.length; i++) {

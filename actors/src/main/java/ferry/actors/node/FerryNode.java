@@ -67,6 +67,7 @@ public final class FerryNode implements AutoCloseable {
             if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
                 cluster.manager().tell(Join.create(cluster.selfMember().address()));
             }
+            NodeLiveness.get(system); // this node's probe and pinger, for fast failover
             ClusterSharding sharding = ClusterSharding.get(system);
             FerryServices services = new FerryServices(sharding,
                     new CachingBlobStore(db.blobStore(), config.getBytes("ferry.blob-cache-size")), datasets,

@@ -6,7 +6,10 @@ import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
-/** Whether the node at a cluster address can serve: an Up member that the failure detector can reach. */
+/**
+ * Whether the node at a cluster address can serve: an Up member that the failure detector can reach and whose
+ * probe has answered lately ({@link NodeLiveness}: a killed node is silent well before it is unreachable).
+ */
 public final class NodeHealth {
     private NodeHealth() {}
 
@@ -16,7 +19,8 @@ public final class NodeHealth {
     }
 
     /**
-     * Why the node at {@code address} is gone for now (unreachable, or a member that is down or leaving), or null.
+     * Why the node at {@code address} is gone for now (unreachable, silent, or a member that is down or leaving), or
+     * null.
      * Unlike {@link #problem}, an address that is simply not a member is not "gone": after a restart on a new
      * port an edge's registration names its old address while sharding already serves it from the new one, so
      * only a node the cluster knows to be lost triggers a failover.
@@ -38,8 +42,10 @@ public final class NodeHealth {
         }
         for (Member m : state.getMembers()) {
             if (m.address().toString().equals(address)) {
-                return m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp() ? null
-                        : "its node " + address + " is " + m.status();
+                if (m.status() != MemberStatus.up() && m.status() != MemberStatus.weaklyUp()) {
+                    return "its node " + address + " is " + m.status();
+                }
+                return NodeLiveness.get(system).silent(address);
             }
         }
         return absentIsAProblem ? "its node " + address + " is not in the cluster" : null;
