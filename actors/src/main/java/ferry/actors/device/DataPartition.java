@@ -16,7 +16,7 @@ public record DataPartition(String dataset, String scheme, int parts, int index,
     public DataPartition {
         DatasetRegistry.checkName(dataset);
         if (!scheme.equals("iid") && !scheme.equals("dirichlet") && !scheme.equals(REMOTE)) {
-            throw new IllegalArgumentException("partition scheme must be iid, dirichlet or remote, got '" + scheme
+            throw new IllegalArgumentException("partition scheme must be iid or dirichlet (or remote, for a real device), got '" + scheme
                     + "'");
         }
         if (scheme.equals(REMOTE) && poolSize < 1) {
