@@ -3,6 +3,7 @@ package ferry;
 import ferry.bench.Benchmarks;
 import ferry.ops.Args;
 import ferry.ops.ChaosCommand;
+import ferry.ops.DeviceCommand;
 import ferry.ops.NodeCommand;
 import ferry.ops.SessionJob;
 import ferry.ops.TaskCommand;
@@ -22,7 +23,10 @@ public final class Main {
                     unfinished session after a crash
               node  [--port N] [--host H] [--seeds host:port,...] [--roles edge,...] [--edges id,...]
                     [--capacity N] [--journal postgres|h2] [--http-port N]
-                    one cluster node hosting edge servers, until stopped; with --http-port (or
+                    [--grpc-port N --grpc-cert PEM --grpc-key PEM | --grpc-plaintext true] [--grpc-host H]
+                    [--grpc-advertise HOST:PORT]
+                    one cluster node hosting edge servers, until stopped; with --grpc-port it serves real
+                    devices over gRPC (TLS; FERRY_GRPC_*); with --http-port (or
                     FERRY_HTTP_PORT) and the control role it serves the management API (POST /tasks ...);
                     unset options come from FERRY_PORT, FERRY_HOST, FERRY_SEED_NODES, FERRY_ROLES,
                     FERRY_EDGES, FERRY_CAPACITY, FERRY_JOURNAL; exits 1 if the cluster downs it
@@ -35,6 +39,12 @@ public final class Main {
               train [--model vgg5|resnet8|mlp] [--epochs N] [--batch N] [--cut N] [--lr X] [--seed N]
                     [--samples N] [--data DIR] [--report FILE]
                     split training on Fashion-MNIST with a progress line per epoch and the test accuracy
+              device --edge HOST:PORT --device ID --token T (--ca CA.pem | --plaintext true) --data DIR
+                    [--rounds N] [--wait SECONDS] [--attach EDGE] [--retry SECONDS]
+                    a real device outside the cluster: trains its half from a local data directory against a
+                    running edge over gRPC, a line per round, following migrations (see README, "Real devices")
+              device export-data --out DIR [--parts N] [--index I] [--seed S] [--pool N]
+                    writes a Fashion-MNIST slice (a simulated device's partition) as a device's data directory
               bench NAME [--option value ...]
                     one benchmark; its last output line is a JSON object. Names: %s
             """;
@@ -55,6 +65,13 @@ public final class Main {
                         throw new Args.UsageException("bench needs a benchmark name");
                     }
                     Benchmarks.run(argv[1], argv);
+                }
+                case "device" -> {
+                    if (argv.length > 1 && argv[1].equals("export-data")) {
+                        DeviceCommand.exportData(new Args(argv, 2, DeviceCommand.EXPORT_OPTIONS));
+                    } else {
+                        System.exit(DeviceCommand.run(new Args(argv, 1, DeviceCommand.OPTIONS)));
+                    }
                 }
                 case "chaos" -> System.exit(ChaosCommand.run(new Args(argv, 1, ChaosCommand.OPTIONS)));
                 case "task" -> {

@@ -27,7 +27,8 @@ public final class Benchmarks {
             "epsl", new Entry(EpslBench.OPTIONS, EpslBench::run),
             "battery", new Entry(BatteryBench.OPTIONS, BatteryBench::run),
             "failover", new Entry(FailoverBench.OPTIONS, FailoverBench::run),
-            "small-data", new Entry(SmallDataBench.OPTIONS, SmallDataBench::run)));
+            "small-data", new Entry(SmallDataBench.OPTIONS, SmallDataBench::run),
+            "grpc-step", new Entry(GrpcStepBench.OPTIONS, GrpcStepBench::run)));
 
     private Benchmarks() {}
 

@@ -11,6 +11,7 @@ import ferry.actors.device.DeviceProfile;
 import ferry.actors.edge.EdgeServer;
 import ferry.actors.node.FerryNode;
 import ferry.actors.node.FerryServices;
+import ferry.grpc.Tokens;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -191,6 +192,7 @@ public final class ManagementApi extends AllDirectives {
         DeviceRequest req;
         DeviceProfile profile;
         DataPartition partition;
+        String token = null;
         try {
             req = JSON.readValue(body, DeviceRequest.class);
             if (req == null || req.id() == null || !ID.matcher(req.id()).matches()) {
@@ -201,6 +203,10 @@ public final class ManagementApi extends AllDirectives {
             }
             profile = req.profile();
             partition = req.partition();
+            if (req.isRemote()) {
+                token = req.token() != null ? req.token() : Tokens.newToken();
+                Tokens.check(token);
+            }
         } catch (UnrecognizedPropertyException e) {
             return json(StatusCodes.BAD_REQUEST, error("unknown field '" + e.getPropertyName() + "'; known: "
                     + e.getKnownPropertyIds()));
@@ -209,15 +215,30 @@ public final class ManagementApi extends AllDirectives {
         } catch (IllegalArgumentException e) {
             return json(StatusCodes.BAD_REQUEST, error(e.getMessage()));
         }
+        String hash = token == null ? null : Tokens.hash(token);
+        boolean madeToken = token != null && req.token() == null;
+        String shown = token;
         CompletionStage<StatusReply<Done>> done = AskPattern.<Device.Command, StatusReply<Done>>ask(
-                        services.device(req.id()), r -> new Device.Register(profile, partition, r), timeout,
+                        services.device(req.id()), r -> new Device.Register(profile, partition, hash, r), timeout,
                         system.scheduler())
                 .thenCompose(reg -> reg.isError() ? CompletableFuture.completedFuture(reg)
                         : AskPattern.<Device.Command, StatusReply<Done>>ask(services.device(req.id()),
                                 r -> new Device.AttachTo(req.edge(), r), timeout, system.scheduler()));
-        return onSuccess(done, reply -> reply.isSuccess()
-                ? json(StatusCodes.CREATED, Map.of("deviceId", req.id(), "edge", req.edge()))
-                : json(StatusCodes.BAD_REQUEST, error(reply.getError().getMessage())));
+        return onSuccess(done, reply -> {
+            if (!reply.isSuccess()) {
+                return json(StatusCodes.BAD_REQUEST, error(reply.getError().getMessage()));
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("deviceId", req.id());
+            out.put("edge", req.edge());
+            if (req.isRemote()) {
+                out.put("remote", true);
+                if (madeToken) {
+                    out.put("token", shown); // shown once: only its hash is kept
+                }
+            }
+            return json(StatusCodes.CREATED, out);
+        });
     }
 
     /** Ready when this node is an Up member of the cluster and its journal answers. */
@@ -361,8 +382,20 @@ public final class ManagementApi extends AllDirectives {
             return json(StatusCodes.BAD_REQUEST, error("'" + id + "' is not a device id"));
         }
         return onSuccess(AskPattern.<Device.Command, Device.State>ask(services.device(id), Device.Get::new, timeout,
-                system.scheduler()), s -> s.registered() ? json(StatusCodes.OK, s)
+                system.scheduler()), s -> s.registered() ? json(StatusCodes.OK, view(s))
                 : json(StatusCodes.NOT_FOUND, error("no device '" + id + "'")));
+    }
+
+    /** A device's state as shown over HTTP: its token's hash stays inside the cluster. */
+    private static Map<String, Object> view(Device.State s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("deviceId", s.deviceId());
+        m.put("profile", s.profile());
+        m.put("data", s.data());
+        m.put("edgeId", s.edgeId());
+        m.put("batteryJoules", s.batteryJoules());
+        m.put("remote", s.remote());
+        return m;
     }
 
     private static Map<String, Object> error(String message) {

@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import ferry.actors.node.DatasetRegistry;
 import ferry.actors.node.FerryNode;
+import ferry.grpc.EdgeGrpcServer;
+import ferry.grpc.GrpcSettings;
 import ferry.persistence.FerryConfig;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +31,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (cluster-config/nodes/, ops/lab/): a flag wins over its variable, a variable over the default.
  * {@code --host} FERRY_HOST, {@code --port} FERRY_PORT, {@code --seeds} FERRY_SEED_NODES, {@code --roles}
  * FERRY_ROLES, {@code --edges} FERRY_EDGES, {@code --journal} FERRY_JOURNAL, {@code --capacity} FERRY_CAPACITY,
- * {@code --http-port} FERRY_HTTP_PORT (through management.conf).
+ * {@code --http-port} FERRY_HTTP_PORT (through management.conf), {@code --grpc-port} FERRY_GRPC_PORT and the other
+ * {@code --grpc-*} options (through grpc.conf): the device data plane for real devices, with TLS from
+ * {@code --grpc-cert} / {@code --grpc-key} unless {@code --grpc-plaintext true}.
  *
  * <p>The command returns when the node's actor system has terminated. Stopped by a signal (SIGTERM: it leaves
  * the cluster first) it exits 0; terminated for any other reason, in practice downed by the split brain
@@ -38,7 +42,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class NodeCommand {
     public static final Set<String> OPTIONS = Set.of("port", "host", "seeds", "roles", "journal", "edges",
-            "capacity", "name", "http-port");
+            "capacity", "name", "http-port", "grpc-port", "grpc-host", "grpc-advertise", "grpc-cert", "grpc-key",
+            "grpc-plaintext");
     public static final String READY = "ferry node up at ";
     /** How long one attempt to host an edge may take, and all of them together. */
     private static final Duration HOST_ATTEMPT = Duration.ofSeconds(10);
@@ -84,8 +89,30 @@ public final class NodeCommand {
             node.close();
             stopped.countDown();
         }));
+        String grpcEndpoint = "";
+        int grpcPort = a.integer("grpc-port", config.getInt("ferry.grpc.port"), 0, 65535);
+        if (grpcPort > 0) {
+            Map<String, Object> g = new HashMap<>();
+            g.put("ferry.grpc.port", grpcPort);
+            putIf(g, "ferry.grpc.host", a.str("grpc-host", null));
+            putIf(g, "ferry.grpc.advertise", a.str("grpc-advertise", null));
+            putIf(g, "ferry.grpc.cert", a.str("grpc-cert", null));
+            putIf(g, "ferry.grpc.key", a.str("grpc-key", null));
+            putIf(g, "ferry.grpc.plaintext", a.str("grpc-plaintext", null));
+            GrpcSettings settings;
+            try {
+                settings = GrpcSettings.fromConfig(ConfigFactory.parseMap(g).withFallback(config));
+            } catch (IllegalArgumentException e) {
+                throw new Args.UsageException(e.getMessage());
+            }
+            EdgeGrpcServer.Running grpc = SessionJob.await(orTerminated(EdgeGrpcServer.start(node, settings, edges),
+                    node), "bind the device gRPC service");
+            grpcEndpoint = grpc.endpoint();
+            System.out.println("device gRPC service at " + grpcEndpoint + (settings.plaintext() ? " (plaintext)"
+                    : " (TLS)") + " for edges " + edges);
+        }
         for (String e : edges) {
-            hostEdge(node, e, capacity);
+            hostEdge(node, e, capacity, grpcEndpoint);
         }
         int httpPort = a.integer("http-port", config.getInt("ferry.http.port"), 0, 65535);
         if (httpPort > 0) {
@@ -112,12 +139,19 @@ public final class NodeCommand {
      * split brain resolver's stable-after): until then its messages end in dead letters, and only a later
      * attempt reaches the shard's new home. Every step of hosting is idempotent; a refusal is not retried.
      */
-    private static void hostEdge(FerryNode node, String edge, int capacity) throws InterruptedException {
+    private static void putIf(Map<String, Object> m, String key, String value) {
+        if (value != null) {
+            m.put(key, value);
+        }
+    }
+
+    private static void hostEdge(FerryNode node, String edge, int capacity, String grpcEndpoint)
+            throws InterruptedException {
         long deadline = System.nanoTime() + HOST_DEADLINE.toNanos();
         for (int attempt = 1; ; attempt++) {
             try {
                 // Each ask has its own timeout; the wait's own bound is a backstop.
-                orTerminated(node.hostEdge(edge, capacity, HOST_ATTEMPT), node).toCompletableFuture()
+                orTerminated(node.hostEdge(edge, capacity, grpcEndpoint, HOST_ATTEMPT), node).toCompletableFuture()
                         .get(HOST_ATTEMPT.toSeconds() * 5, TimeUnit.SECONDS);
                 return;
             } catch (ExecutionException | TimeoutException e) {

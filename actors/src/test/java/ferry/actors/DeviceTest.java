@@ -55,7 +55,7 @@ class DeviceTest {
     void registersIdempotentlyAndRecovers() {
         var r = device.<StatusReply<Done>>runCommand(x -> new Device.Register(DeviceProfile.DEFAULT, part, x));
         assertTrue(r.reply().isSuccess());
-        assertEquals(new Device.Registered(DeviceProfile.DEFAULT, part), r.event());
+        assertEquals(new Device.Registered(DeviceProfile.DEFAULT, part, null), r.event());
         var again = device.<StatusReply<Done>>runCommand(x -> new Device.Register(DeviceProfile.DEFAULT, part, x));
         assertTrue(again.hasNoEvents());
         Device.State s = device.restart().state();

@@ -35,7 +35,7 @@ class EdgeServerTest {
     void takesDevicesUpToItsCapacity() {
         var reg = edge.<StatusReply<Done>>runCommand(r -> new EdgeServer.Register("10.0.0.1", 2, r));
         assertTrue(reg.reply().isSuccess());
-        assertEquals(new EdgeServer.Registered("10.0.0.1", 2), reg.event());
+        assertEquals(new EdgeServer.Registered("10.0.0.1", 2, ""), reg.event());
 
         var a = edge.<EdgeServer.AttachReply>runCommand(r -> new EdgeServer.Attach("d1", r));
         assertTrue(a.reply().accepted());

@@ -63,8 +63,17 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     public sealed interface Command extends CborSerializable {}
 
-    public record Register(DeviceProfile profile, DataPartition data, ActorRef<StatusReply<Done>> replyTo)
-            implements Command {}
+    /**
+     * Registers a device. {@code tokenHash}: for a real device outside the cluster (its data partition is
+     * {@link DataPartition#remote}), the SHA-256 of the token it authenticates its gRPC calls with; null for a
+     * simulated device.
+     */
+    public record Register(DeviceProfile profile, DataPartition data, String tokenHash,
+                           ActorRef<StatusReply<Done>> replyTo) implements Command {
+        public Register(DeviceProfile profile, DataPartition data, ActorRef<StatusReply<Done>> replyTo) {
+            this(profile, data, null, replyTo);
+        }
+    }
 
     /** Attach to an edge server; the edge must accept (registered, not full). */
     public record AttachTo(String edgeId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -79,6 +88,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     public record MoveTo(String edgeId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
     public record Get(ActorRef<State> replyTo) implements Command {}
+
+    /** A command for a real device's round, handled by {@link RemoteTraining} (see there). */
+    public record Remote(RemoteTraining.Command command) implements Command {}
 
     record EdgeAnswered(String edgeId, boolean accepted, String reason, ActorRef<StatusReply<Done>> replyTo)
             implements Command {}
@@ -147,7 +159,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     public sealed interface Event extends CborSerializable {}
 
-    public record Registered(DeviceProfile profile, DataPartition data) implements Event {}
+    /** {@code tokenHash}: see {@link Register}; null for simulated devices (and in journals from before it). */
+    public record Registered(DeviceProfile profile, DataPartition data, String tokenHash) implements Event {}
 
     public record AttachedTo(String edgeId) implements Event {}
 
@@ -179,9 +192,14 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
      * @param epoch         the attachment epoch ({@link EpochAdvanced}): every command to an edge carries it
      */
     public record State(String deviceId, DeviceProfile profile, DataPartition data, String edgeId,
-                        double batteryJoules, long epoch) implements CborSerializable {
+                        double batteryJoules, long epoch, String tokenHash) implements CborSerializable {
         public boolean registered() {
             return data != null;
+        }
+
+        /** A real device outside the cluster, training over gRPC (see {@link RemoteTraining}). */
+        public boolean remote() {
+            return data != null && data.remote();
         }
 
         /** The share of the battery left, 0..1. */
@@ -312,6 +330,8 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     private final Duration failoverCheck;
     private final ActorContext<Command> ctx;
     private Run run;
+    /** A real device's rounds (only used when the device is remote). */
+    private final RemoteTraining remote;
     /** The live model half, reused across rounds while model, cut and learning rate stay the same. */
     private Net model;
     private String modelKey = "";
@@ -322,6 +342,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
         this.deviceId = deviceId;
         this.services = services;
         this.failoverCheck = ctx.getSystem().settings().config().getDuration("ferry.failover.check-after");
+        this.remote = new RemoteTraining(ctx, deviceId, services, Effect());
     }
 
     public static Behavior<Command> create(String deviceId, FerryServices services) {
@@ -330,15 +351,16 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     @Override
     public State emptyState() {
-        return new State(deviceId, null, null, null, 0, 0);
+        return new State(deviceId, null, null, null, 0, 0, null);
     }
 
     @Override
     public CommandHandler<Command, Event, State> commandHandler() {
         return newCommandHandlerBuilder().forAnyState()
                 .onCommand(Register.class, (s, c) -> c.profile().equals(s.profile()) && c.data().equals(s.data())
+                        && java.util.Objects.equals(c.tokenHash(), s.tokenHash())
                         ? Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.ack()))
-                        : Effect().persist(new Registered(c.profile(), c.data()))
+                        : Effect().persist(new Registered(c.profile(), c.data(), c.tokenHash()))
                                 .thenRun(x -> c.replyTo().tell(StatusReply.ack())))
                 .onCommand(AttachTo.class, this::onAttachTo)
                 .onCommand(EdgeAnswered.class, this::onEdgeAnswered)
@@ -361,6 +383,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
                 .onCommand(FailoverTo.class, this::onFailoverTo)
                 .onCommand(AdvanceEpoch.class, this::onAdvanceEpoch)
                 .onCommand(Get.class, (s, c) -> Effect().none().thenRun(x -> c.replyTo().tell(x)))
+                .onCommand(Remote.class, (s, c) -> remote.on(s, c.command()))
                 .build();
     }
 
@@ -398,6 +421,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             problem = "device '" + deviceId + "' is attached to no edge";
         } else if (s.batteryJoules() <= 0) {
             problem = "device '" + deviceId + "' has an empty battery";
+        }
+        if (problem == null && s.remote()) {
+            return remote.onTrainRound(s, c); // the device trains outside the cluster, over gRPC
         }
         if (problem == null) {
             try {
@@ -957,6 +983,9 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
                     "device '" + deviceId + "' is not registered")));
         }
+        if (s.remote() && remote.running()) {
+            return remote.onMoveTo(s, c);
+        }
         if (run != null && run.ins.offloaded()) {
             if (run.move != null) {
                 return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.error(
@@ -1357,13 +1386,13 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(Registered.class, (s, e) -> new State(deviceId, e.profile(), e.data(), s.edgeId(),
-                        e.profile().batteryJoules(), s.epoch()))
+                        e.profile().batteryJoules(), s.epoch(), e.tokenHash()))
                 .onEvent(AttachedTo.class, (s, e) -> new State(deviceId, s.profile(), s.data(), e.edgeId(),
-                        s.batteryJoules(), s.epoch()))
+                        s.batteryJoules(), s.epoch(), s.tokenHash()))
                 .onEvent(EnergySpent.class, (s, e) -> new State(deviceId, s.profile(), s.data(), s.edgeId(),
-                        Math.max(0, s.batteryJoules() - e.joules()), s.epoch()))
+                        Math.max(0, s.batteryJoules() - e.joules()), s.epoch(), s.tokenHash()))
                 .onEvent(EpochAdvanced.class, (s, e) -> new State(deviceId, s.profile(), s.data(), s.edgeId(),
-                        s.batteryJoules(), Math.max(s.epoch(), e.epoch())))
+                        s.batteryJoules(), Math.max(s.epoch(), e.epoch()), s.tokenHash()))
                 .onEvent(BatchesDone.class, (s, e) -> s)
                 .build();
     }

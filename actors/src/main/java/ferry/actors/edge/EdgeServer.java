@@ -25,7 +25,16 @@ public final class EdgeServer extends EventSourcedBehavior<EdgeServer.Command, E
 
     public sealed interface Command extends CborSerializable {}
 
-    public record Register(String address, int capacity, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+    /**
+     * {@code grpcEndpoint}: host:port of the node's device gRPC service, where real devices reach this edge (and
+     * where a device moved here is redirected); empty or null when the node serves none.
+     */
+    public record Register(String address, int capacity, String grpcEndpoint, ActorRef<StatusReply<Done>> replyTo)
+            implements Command {
+        public Register(String address, int capacity, ActorRef<StatusReply<Done>> replyTo) {
+            this(address, capacity, "", replyTo);
+        }
+    }
 
     public record Attach(String deviceId, ActorRef<AttachReply> replyTo) implements Command {}
 
@@ -38,17 +47,22 @@ public final class EdgeServer extends EventSourcedBehavior<EdgeServer.Command, E
 
     public sealed interface Event extends CborSerializable {}
 
-    public record Registered(String address, int capacity) implements Event {}
+    /** {@code grpcEndpoint} is null in journals from before it existed. */
+    public record Registered(String address, int capacity, String grpcEndpoint) implements Event {}
 
     public record DeviceAttached(String deviceId) implements Event {}
 
     public record DeviceDetached(String deviceId) implements Event {}
 
     /** {@code devices} sorted, so the state reads the same however it was reached. */
-    public record State(String edgeId, boolean registered, String address, int capacity, List<String> devices)
-            implements CborSerializable {
+    public record State(String edgeId, boolean registered, String address, int capacity, List<String> devices,
+                        String grpcEndpoint) implements CborSerializable {
+        public State {
+            grpcEndpoint = grpcEndpoint == null ? "" : grpcEndpoint;
+        }
+
         State with(List<String> d) {
-            return new State(edgeId, registered, address, capacity, d);
+            return new State(edgeId, registered, address, capacity, d, grpcEndpoint);
         }
     }
 
@@ -67,7 +81,7 @@ public final class EdgeServer extends EventSourcedBehavior<EdgeServer.Command, E
 
     @Override
     public State emptyState() {
-        return new State(edgeId, false, "", 0, List.of());
+        return new State(edgeId, false, "", 0, List.of(), "");
     }
 
     @Override
@@ -83,10 +97,12 @@ public final class EdgeServer extends EventSourcedBehavior<EdgeServer.Command, E
                                 + "' already has " + s.devices().size() + " devices; capacity " + c.capacity()
                                 + " is too small")));
                     }
-                    if (s.registered() && s.address().equals(c.address()) && s.capacity() == c.capacity()) {
+                    String grpc = c.grpcEndpoint() == null ? "" : c.grpcEndpoint();
+                    if (s.registered() && s.address().equals(c.address()) && s.capacity() == c.capacity()
+                            && s.grpcEndpoint().equals(grpc)) {
                         return Effect().none().thenRun(x -> c.replyTo().tell(StatusReply.ack()));
                     }
-                    return Effect().persist(new Registered(c.address(), c.capacity()))
+                    return Effect().persist(new Registered(c.address(), c.capacity(), grpc))
                             .thenRun(x -> c.replyTo().tell(StatusReply.ack()));
                 })
                 .onCommand(Attach.class, this::onAttach)
@@ -123,7 +139,8 @@ public final class EdgeServer extends EventSourcedBehavior<EdgeServer.Command, E
     @Override
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
-                .onEvent(Registered.class, (s, e) -> new State(edgeId, true, e.address(), e.capacity(), s.devices()))
+                .onEvent(Registered.class, (s, e) -> new State(edgeId, true, e.address(), e.capacity(), s.devices(),
+                        e.grpcEndpoint()))
                 .onEvent(DeviceAttached.class, (s, e) -> {
                     TreeSet<String> d = new TreeSet<>(s.devices());
                     d.add(e.deviceId());

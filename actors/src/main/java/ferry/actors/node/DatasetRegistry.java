@@ -70,8 +70,16 @@ public final class DatasetRegistry {
         return split(dataset).test();
     }
 
+    /** How many samples a partition holds (a remote device's as it declared them). */
+    public int partitionSize(DataPartition p) {
+        return p.remote() ? p.poolSize() : partition(p).length;
+    }
+
     /** The dataset indices of one partition; deterministic for its seed. */
     public int[] partition(DataPartition p) {
+        if (p.remote()) {
+            throw new IllegalArgumentException("the samples of a remote device are on the device, not in the cluster");
+        }
         return partitions.computeIfAbsent(p, k -> {
             ImageDataset train = train(k.dataset());
             ImageDataset pool = k.poolSize() > 0 ? train.head(k.poolSize()) : train;

@@ -120,6 +120,11 @@ public final class FerryNode implements AutoCloseable {
      * it lands here, and later rebalancing has nothing to move.
      */
     public CompletionStage<Done> hostEdge(String edgeId, int capacity, Duration timeout) {
+        return hostEdge(edgeId, capacity, "", timeout);
+    }
+
+    /** As {@link #hostEdge(String, int, Duration)}, with the host:port of this node's device gRPC service. */
+    public CompletionStage<Done> hostEdge(String edgeId, int capacity, String grpcEndpoint, Duration timeout) {
         Address self = address();
         return ExternalShardAllocation.get(system).getClient(OffloadedTraining.TYPE_KEY.name())
                 .setShardLocation(edgeId, self)
@@ -131,7 +136,7 @@ public final class FerryNode implements AutoCloseable {
                 .thenCompose(st -> AskPattern.<RoundMaster.Command, Done>ask(services.roundMaster("-", edgeId),
                         RoundMaster.Probe::new, timeout, system.scheduler()))
                 .thenCompose(st -> AskPattern.<EdgeServer.Command, Done>askWithStatus(services.edge(edgeId),
-                        r -> new EdgeServer.Register(self.toString(), capacity, r), timeout, system.scheduler()))
+                        r -> new EdgeServer.Register(self.toString(), capacity, grpcEndpoint, r), timeout, system.scheduler()))
                 .thenCompose(d -> AskPattern.<EdgeDirectory.Command, Done>ask(services.edgeDirectory(),
                         r -> new EdgeDirectory.Add(edgeId, r), timeout, system.scheduler()));
     }

@@ -345,7 +345,7 @@ public final class TrainingSession
             java.util.Set<String> edgeIds = new java.util.TreeSet<>(spec.options().edges());
             ds.values().stream().map(Device.State::edgeId).filter(java.util.Objects::nonNull).forEach(edgeIds::add);
             return services.edgeStates(edgeIds, scheduler).thenApplyAsync(es -> RoundOrchestrator.plan(spec, ds, es,
-                    d -> services.datasets().partition(d.data()).length, ctx.getSystem().settings().config()),
+                    d -> services.datasets().partitionSize(d.data()), ctx.getSystem().settings().config()),
                     services.blockingExecutor());
         });
     }

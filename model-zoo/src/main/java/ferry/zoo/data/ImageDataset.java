@@ -116,6 +116,28 @@ public final class ImageDataset {
                 numClasses, m, sd);
     }
 
+    /** The given samples, in that order, as a dataset of their own (a device's slice, to be written out). */
+    public ImageDataset subset(int[] indices) {
+        int per = channels * height * width;
+        byte[] p = new byte[indices.length * per];
+        byte[] l = new byte[indices.length];
+        for (int i = 0; i < indices.length; i++) {
+            System.arraycopy(pixels, indices[i] * per, p, i * per, per);
+            l[i] = labels[indices[i]];
+        }
+        return new ImageDataset(name, p, l, channels, height, width, numClasses, mean, std);
+    }
+
+    /** The raw image bytes (N, C, H, W), for writers in this package; not a copy. */
+    byte[] pixelBytes() {
+        return pixels;
+    }
+
+    /** The raw label bytes, for writers in this package; not a copy. */
+    byte[] labelBytes() {
+        return labels;
+    }
+
     /** Normalised floats and labels for the given sample indices, in that order. */
     public Batch batch(int[] indices) {
         int per = channels * height * width;
