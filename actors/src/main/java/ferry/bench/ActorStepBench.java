@@ -43,10 +43,12 @@ final class ActorStepBench {
         int batches = a.integer("batches", 60, 2, 600);
         int rounds = a.integer("rounds", 3, 1, 100);
         Path dir = Files.createTempDirectory("ferry-bench");
-        Config config = ConfigFactory.parseMap(Map.of(
+        // The overrides go into load: the database URL is built from ferry.data-dir when the config is resolved,
+        // so a data-dir laid over the loaded config afterwards would leave the benchmark writing to ./run/data.
+        Config config = FerryConfig.load(FerryConfig.Journal.H2, ConfigFactory.parseMap(Map.of(
                 "pekko.actor.serialize-messages", "on",
                 "pekko.remote.artery.canonical.port", "0",
-                "ferry.data-dir", dir.toString())).withFallback(FerryConfig.load(FerryConfig.Journal.H2));
+                "ferry.data-dir", dir.toString())));
         DatasetRegistry datasets = new DatasetRegistry();
         ImageDataset train = datasets.train(DatasetRegistry.FASHION_MNIST);
         int samples = batch * batches;

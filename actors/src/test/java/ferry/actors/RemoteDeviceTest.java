@@ -44,7 +44,9 @@ class RemoteDeviceTest {
     @BeforeAll
     static void start() throws Exception {
         backend = TestBackend.open(Journal.H2, tmp);
-        node = FerryNode.start("rd", GrpcTestSupport.nodeConfig(backend, "ferry.hierarchical-aggregation = off"),
+        node = FerryNode.start("rd", GrpcTestSupport.nodeConfig(backend,
+                // every message serialized as if it crossed JVMs: a device's calls reach its entity from any edge
+                "ferry.hierarchical-aggregation = off\npekko.actor.serialize-messages = on"),
                 EntityTestSupport.DATASETS);
         certs = GrpcTestSupport.certs(tmp.resolve("certs"));
         edge1 = GrpcTestSupport.serve(node, certs, List.of("edge-1"));

@@ -1,5 +1,7 @@
 package ferry.actors.device;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import ferry.actors.edge.EdgeServer;
 import ferry.actors.edge.OffloadedTraining;
 import ferry.actors.edge.RoundMaster;
@@ -45,6 +47,22 @@ import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
  * A round in progress is not persisted, as for a simulated device: a restarted session re-sends it.
  */
 public final class RemoteTraining {
+    /**
+     * Travels inside {@link Device.Remote} between JVMs (a step reaches the device's entity from whichever edge's
+     * gRPC service it came to), so Jackson needs the concrete type written beside the interface-typed field.
+     */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+    @JsonSubTypes({
+            @JsonSubTypes.Type(value = AwaitRound.class, name = "AwaitRound"),
+            @JsonSubTypes.Type(value = GetView.class, name = "GetView"),
+            @JsonSubTypes.Type(value = Pushed.class, name = "Pushed"),
+            @JsonSubTypes.Type(value = Leave.class, name = "Leave"),
+            @JsonSubTypes.Type(value = Begun.class, name = "Begun"),
+            @JsonSubTypes.Type(value = PollExpired.class, name = "PollExpired"),
+            @JsonSubTypes.Type(value = MoveAdmitted.class, name = "MoveAdmitted"),
+            @JsonSubTypes.Type(value = HandedOff.class, name = "HandedOff"),
+            @JsonSubTypes.Type(value = TookOver.class, name = "TookOver"),
+            @JsonSubTypes.Type(value = ServerFinished.class, name = "ServerFinished")})
     public sealed interface Command extends CborSerializable {}
 
     /** A long poll: answered with the round the device must train once there is one, or an empty offer. */

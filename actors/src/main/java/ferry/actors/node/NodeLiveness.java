@@ -97,7 +97,8 @@ public final class NodeLiveness implements Extension {
         });
     }
 
-    private sealed interface PingerMsg {}
+    /** The pinger's own messages never leave its node. */
+    private sealed interface PingerMsg extends org.apache.pekko.actor.NoSerializationVerificationNeeded {}
 
     private record Tick() implements PingerMsg {}
 
