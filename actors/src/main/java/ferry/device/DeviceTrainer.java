@@ -90,6 +90,9 @@ public final class DeviceTrainer implements AutoCloseable {
     private Net model;
     private String modelKey = "";
     private StepListener listener = (a, c, e) -> { };
+    /** Split rounds step on one stream per edge ({@code StepStream}), parallel rounds with single calls. */
+    private EdgeConnection.StepStream steps;
+    private String stepsAt = "";
 
     public DeviceTrainer(ClassicActorSystemProvider system, String endpoint, EdgeConnection.Credentials creds,
                          ImageDataset data, Consumer<String> log, Duration retryFor) {
@@ -105,6 +108,25 @@ public final class DeviceTrainer implements AutoCloseable {
     public DeviceTrainer onStep(StepListener l) {
         this.listener = l;
         return this;
+    }
+
+    /** The open step stream to the edge the device steps with now (a redirect or a failure closes it). */
+    private EdgeConnection.StepStream steps() {
+        if (steps != null && !stepsAt.equals(stepEndpoint)) {
+            closeSteps();
+        }
+        if (steps == null) {
+            steps = connection(stepEndpoint).openSteps();
+            stepsAt = stepEndpoint;
+        }
+        return steps;
+    }
+
+    private void closeSteps() {
+        if (steps != null) {
+            steps.close();
+            steps = null;
+        }
     }
 
     /** The connection to an endpoint, opened once. */
@@ -186,6 +208,7 @@ public final class DeviceTrainer implements AutoCloseable {
                 .setRound(a.getRound()).setAttempt(a.getAttempt()).setEpoch(epoch).setBatches(total)
                 .setSamples(samples).setLoss(samples == 0 ? 0 : lossSum / samples).setCorrect(correct)
                 .setBytesUp(up).setBytesDown(down).build();
+        closeSteps(); // the round's steps are done
         PushReply pushed = call("push the weights", () -> connection(stepEndpoint).push(h, weights));
         return new RoundReport(a.getSessionId(), a.getRound(), a.getAttempt(), total, samples,
                 samples == 0 ? 0 : lossSum / samples, samples == 0 ? 0 : (double) correct / samples, redirects,
@@ -199,7 +222,12 @@ public final class DeviceTrainer implements AutoCloseable {
         int redirects = 0;
         while (true) {
             StepRequest r = req.toBuilder().setEpoch(epoch).build();
-            StepReply reply = call("step " + req.getCursor(), () -> connection(stepEndpoint).step(r, parallel));
+            StepReply reply = call("step " + req.getCursor(), () -> parallel ? connection(stepEndpoint).step(r, true)
+                    : steps().step(r).whenComplete((x, e) -> {
+                        if (e != null) {
+                            closeSteps(); // a failed stream stays failed: a retry opens another
+                        }
+                    }));
             if (!reply.hasRedirect()) {
                 return new Stepped(reply, redirects);
             }
@@ -340,6 +368,7 @@ public final class DeviceTrainer implements AutoCloseable {
 
     @Override
     public void close() {
+        closeSteps();
         closeModel();
         connections.values().forEach(EdgeConnection::close);
         connections.clear();

@@ -23,7 +23,15 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 import org.apache.pekko.grpc.GrpcClientSettings;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
+import org.apache.pekko.stream.javadsl.SourceQueueWithComplete;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -100,6 +108,49 @@ public final class EdgeConnection implements AutoCloseable {
     public CompletionStage<StepReply> step(StepRequest req, boolean parallel) {
         return parallel ? client.epslStep().addHeader("authorization", bearer).invoke(req)
                 : client.step().addHeader("authorization", bearer).invoke(req);
+    }
+
+    /** Opens a stream of steps (split rounds): one request at a time, answered before the next is sent. */
+    public StepStream openSteps() {
+        Pair<SourceQueueWithComplete<StepRequest>, Source<StepRequest, NotUsed>> requests =
+                Source.<StepRequest>queue(1, OverflowStrategy.backpressure()).preMaterialize(system);
+        SinkQueueWithCancel<StepReply> replies = client.stepStream().addHeader("authorization", bearer)
+                .invoke(requests.second()).runWith(Sink.queue(), system);
+        return new StepStream(requests.first(), replies);
+    }
+
+    /**
+     * A device's open stream of steps. Once it failed (the edge refused a step, or the connection went), it stays
+     * failed: open another.
+     */
+    public static final class StepStream implements AutoCloseable {
+        private final SourceQueueWithComplete<StepRequest> requests;
+        private final SinkQueueWithCancel<StepReply> replies;
+
+        StepStream(SourceQueueWithComplete<StepRequest> requests, SinkQueueWithCancel<StepReply> replies) {
+            this.requests = requests;
+            this.replies = replies;
+        }
+
+        /** Sends one step and completes with its answer, or fails with the status the stream ended with. */
+        public CompletionStage<StepReply> step(StepRequest req) {
+            return requests.offer(req).thenCompose(offered -> {
+                if (offered != QueueOfferResult.enqueued()) {
+                    return replies.pull().thenApply(r -> {
+                        throw new StatusRuntimeException(Status.UNAVAILABLE.withDescription(
+                                "the step stream is closed (" + offered + ")"));
+                    });
+                }
+                return replies.pull().thenApply(r -> r.orElseThrow(() -> new StatusRuntimeException(
+                        Status.UNAVAILABLE.withDescription("the edge ended the step stream"))));
+            });
+        }
+
+        @Override
+        public void close() {
+            requests.complete();
+            replies.cancel();
+        }
     }
 
     /** Pushes trained weights: the header (its total_bytes set here), then the bytes in chunks. */

@@ -180,6 +180,17 @@ public final class EdgeGrpcService implements EdgeServicePowerApi {
         return mapped(views.authenticate(in.getDeviceId(), auth(md)).thenCompose(v -> step(v, in, false, true)));
     }
 
+    /**
+     * One step after the other on a stream: the same checks and routing as {@link #step}, one at a time, in order.
+     * A refused step fails the stream with its status (the device opens another for what follows).
+     */
+    @Override
+    public Source<StepReply, NotUsed> stepStream(Source<StepRequest, NotUsed> in, Metadata md) {
+        String auth = auth(md);
+        return in.mapAsync(1, req -> mapped(views.authenticate(req.getDeviceId(), auth)
+                .thenCompose(v -> step(v, req, false, true))));
+    }
+
     @Override
     public CompletionStage<StepReply> epslStep(StepRequest in, Metadata md) {
         return mapped(views.authenticate(in.getDeviceId(), auth(md)).thenCompose(v -> step(v, in, true, true)));

@@ -166,6 +166,18 @@ class MalformedInputTest {
      * The generated attack on phone-1's round, made while phone-1 is at step {@code cursor}: every request has a
      * payload or a header the edge must refuse before anything reaches the device's server half.
      */
+    /**
+     * A step as a single call, or (viaStream) on a step stream of its own, as devices step: a refusal must end the
+     * stream with the same status and message a call gets.
+     */
+    static CompletionStage<?> send(EdgeConnection c, StepRequest r, boolean parallel, boolean viaStream) {
+        if (!viaStream || parallel) {
+            return c.step(r, parallel);
+        }
+        EdgeConnection.StepStream s = c.openSteps();
+        return s.step(r).whenComplete((x, e) -> s.close());
+    }
+
     List<Case> attack(Assignment a, long cursor, long epoch, EdgeConnection good, EdgeConnection wrongToken,
                       EdgeConnection noToken, EdgeConnection ghost, EdgeConnection badId, int n, long seed) {
         Random rnd = new Random(seed);
@@ -173,77 +185,78 @@ class MalformedInputTest {
         for (int i = 0; i < n; i++) {
             int kind = rnd.nextInt(20);
             long c = rnd.nextInt(12);
+            boolean viaStream = rnd.nextBoolean();
             StepRequest.Builder s = step(a, "phone-1", c, epoch, rnd);
             int[] shape = {BATCH, CUT[0], CUT[1], CUT[2]};
             switch (kind) {
                 case 0 -> out.add(new Case("wrong token", Status.Code.UNAUTHENTICATED,
-                        () -> wrongToken.step(s.build(), false)));
+                        () -> send(wrongToken, s.build(), false, viaStream)));
                 case 1 -> out.add(new Case("no token", Status.Code.UNAUTHENTICATED,
-                        () -> noToken.step(s.build(), false)));
+                        () -> send(noToken, s.build(), false, viaStream)));
                 case 2 -> out.add(new Case("unknown device", Status.Code.NOT_FOUND,
-                        () -> ghost.step(s.setDeviceId("ghost-" + rnd.nextInt(1000)).build(), false)));
+                        () -> send(ghost, s.setDeviceId("ghost-" + rnd.nextInt(1000)).build(), false, viaStream)));
                 case 3 -> out.add(new Case("unknown session", Status.Code.NOT_FOUND,
-                        () -> good.step(s.setSessionId("no-such-session-" + rnd.nextInt(100)).build(), false)));
+                        () -> send(good, s.setSessionId("no-such-session-" + rnd.nextInt(100)).build(), false, viaStream)));
                 case 4 -> out.add(new Case("stale or future attempt", Status.Code.FAILED_PRECONDITION,
-                        () -> good.step(s.setAttempt(a.getAttempt() + 1 + rnd.nextInt(5)).build(), false)));
+                        () -> send(good, s.setAttempt(a.getAttempt() + 1 + rnd.nextInt(5)).build(), false, viaStream)));
                 case 5 -> {
                     DType d = List.of(DType.FLOAT16, DType.BFLOAT16, DType.INT8, DType.DTYPE_UNSPECIFIED)
                             .get(rnd.nextInt(4));
-                    out.add(new Case("dtype " + d, Status.Code.INVALID_ARGUMENT, () -> good.step(s.setActivations(
-                            s.getActivations().toBuilder().setDtype(d)).build(), false)));
+                    out.add(new Case("dtype " + d, Status.Code.INVALID_ARGUMENT, () -> send(good, s.setActivations(
+                            s.getActivations().toBuilder().setDtype(d)).build(), false, viaStream)));
                 }
                 case 6 -> {
                     int[] flat = {BATCH, CUT[0] * CUT[1] * CUT[2]};
-                    out.add(new Case("wrong rank", Status.Code.INVALID_ARGUMENT, () -> good.step(s.setActivations(
-                            floats(flat, count(flat), rnd)).build(), false)));
+                    out.add(new Case("wrong rank", Status.Code.INVALID_ARGUMENT, () -> send(good, s.setActivations(
+                            floats(flat, count(flat), rnd)).build(), false, viaStream)));
                 }
                 case 7 -> {
                     int[] other = {BATCH, CUT[0], 5 + rnd.nextInt(2), 5};
-                    out.add(new Case("wrong cut-layer shape", Status.Code.INVALID_ARGUMENT, () -> good.step(
-                            s.setActivations(floats(other, count(other), rnd)).build(), false)));
+                    out.add(new Case("wrong cut-layer shape", Status.Code.INVALID_ARGUMENT, () -> send(good, 
+                            s.setActivations(floats(other, count(other), rnd)).build(), false, viaStream)));
                 }
                 case 8 -> {
                     int[] big = {BATCH + 1 + rnd.nextInt(3), CUT[0], CUT[1], CUT[2]};
-                    out.add(new Case("batch above the round's", Status.Code.INVALID_ARGUMENT, () -> good.step(
+                    out.add(new Case("batch above the round's", Status.Code.INVALID_ARGUMENT, () -> send(good, 
                             s.setActivations(floats(big, count(big), rnd)).addAllLabels(labels(big[0] - BATCH, rnd))
-                                    .build(), false)));
+                                    .build(), false, viaStream)));
                 }
                 case 9 -> out.add(new Case("bytes do not fit the shape", Status.Code.INVALID_ARGUMENT,
-                        () -> good.step(s.setActivations(floats(shape, count(shape) - 1 - rnd.nextInt(100), rnd)
+                        () -> send(good, s.setActivations(floats(shape, count(shape) - 1 - rnd.nextInt(100), rnd)
                                 .toBuilder().clearShape().addAllShape(List.of(BATCH, CUT[0], CUT[1], CUT[2])))
-                                .build(), false)));
+                                .build(), false, viaStream)));
                 case 10 -> {
                     ByteBuffer b = ByteBuffer.wrap(s.getActivations().getData().toByteArray())
                             .order(ByteOrder.LITTLE_ENDIAN);
                     float bad = List.of(Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY).get(rnd.nextInt(3));
                     b.putFloat(4 * rnd.nextInt(count(shape)), bad);
-                    out.add(new Case("non-finite " + bad, Status.Code.INVALID_ARGUMENT, () -> good.step(
+                    out.add(new Case("non-finite " + bad, Status.Code.INVALID_ARGUMENT, () -> send(good, 
                             s.setActivations(s.getActivations().toBuilder().setData(ByteString.copyFrom(b.array())))
-                                    .build(), false)));
+                                    .build(), false, viaStream)));
                 }
                 case 11 -> {
                     int at = rnd.nextInt(BATCH);
                     int label = rnd.nextBoolean() ? 10 + rnd.nextInt(1000) : -1 - rnd.nextInt(1000);
                     out.add(new Case("label out of range", Status.Code.INVALID_ARGUMENT,
-                            () -> good.step(s.setLabels(at, label).build(), false)));
+                            () -> send(good, s.setLabels(at, label).build(), false, viaStream)));
                 }
                 case 12 -> out.add(new Case("too few labels", Status.Code.INVALID_ARGUMENT,
-                        () -> good.step(s.clearLabels().addAllLabels(labels(rnd.nextInt(BATCH), rnd)).build(),
-                                false)));
+                        () -> send(good, s.clearLabels().addAllLabels(labels(rnd.nextInt(BATCH), rnd)).build(),
+                                false, viaStream)));
                 case 13 -> {
                     if (rnd.nextInt(4) == 0) { // oversize payloads are big: a few of them
                         int[] huge = {BATCH * 3, CUT[0], CUT[1], CUT[2]};
-                        out.add(new Case("oversize payload", Status.Code.RESOURCE_EXHAUSTED, () -> good.step(
-                                s.setActivations(floats(huge, count(huge), rnd)).build(), false)));
+                        out.add(new Case("oversize payload", Status.Code.RESOURCE_EXHAUSTED, () -> send(good, 
+                                s.setActivations(floats(huge, count(huge), rnd)).build(), false, viaStream)));
                     } else {
-                        out.add(new Case("negative dimension", Status.Code.INVALID_ARGUMENT, () -> good.step(
-                                s.setActivations(s.getActivations().toBuilder().setShape(1, -64)).build(), false)));
+                        out.add(new Case("negative dimension", Status.Code.INVALID_ARGUMENT, () -> send(good, 
+                                s.setActivations(s.getActivations().toBuilder().setShape(1, -64)).build(), false, viaStream)));
                     }
                 }
                 case 14 -> out.add(new Case("EPSL step in a split round", Status.Code.FAILED_PRECONDITION,
-                        () -> good.step(s.build(), true)));
+                        () -> send(good, s.build(), true, viaStream)));
                 case 15 -> out.add(new Case("malformed device id", Status.Code.INVALID_ARGUMENT,
-                        () -> badId.step(s.setDeviceId("a b/" + rnd.nextInt(100)).build(), false)));
+                        () -> send(badId, s.setDeviceId("a b/" + rnd.nextInt(100)).build(), false, viaStream)));
                 case 16 -> {
                     byte[] junk = new byte[1 + rnd.nextInt(5000)];
                     rnd.nextBytes(junk);
@@ -256,8 +269,8 @@ class MalformedInputTest {
                             header(a, "phone-1").toBuilder().setSessionId("elsewhere").build(), junk)));
                 }
                 case 18 -> out.add(new Case("epoch ahead", Status.Code.FAILED_PRECONDITION,
-                        () -> good.step(s.setEpoch(epoch + 1 + rnd.nextInt(9)).setActivations(s.getActivations()
-                                .toBuilder().setDtype(DType.INT8)).build(), false)));
+                        () -> send(good, s.setEpoch(epoch + 1 + rnd.nextInt(9)).setActivations(s.getActivations()
+                                .toBuilder().setDtype(DType.INT8)).build(), false, viaStream)));
                 default -> out.add(new Case("pull for an unknown session", Status.Code.NOT_FOUND, () -> good.pull(
                         a.toBuilder().setSessionId("elsewhere-" + rnd.nextInt(10)).build(), false)));
             }
