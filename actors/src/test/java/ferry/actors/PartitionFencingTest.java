@@ -83,7 +83,7 @@ class PartitionFencingTest {
                             atFreeze - before, (System.nanoTime() - frozen) / 1e9);
                     // Frozen long enough for the cluster's failure detector to see it too, well short of the
                     // split brain resolver's 10 s: the node comes back as the same member.
-                    Thread.sleep(Math.max(0, 5000 - (System.nanoTime() - frozen) / 1_000_000));
+                    Thread.sleep(Math.max(0, 7000 - (System.nanoTime() - frozen) / 1_000_000));
                 } finally {
                     b.thaw();
                 }

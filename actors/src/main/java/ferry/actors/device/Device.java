@@ -515,12 +515,12 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
 
     /** The two kinds of edge entity take different command types; the message built matches the recipient. */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private static RecipientRef<Object> castRecipient(RecipientRef<?> r) {
+    static RecipientRef<Object> castRecipient(RecipientRef<?> r) {
         return (RecipientRef) r;
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private static <T> ActorRef<StatusReply<T>> castReply(ActorRef<StatusReply> r) {
+    static <T> ActorRef<StatusReply<T>> castReply(ActorRef<StatusReply> r) {
         return (ActorRef) r;
     }
 

@@ -553,14 +553,11 @@ public final class RemoteTraining {
         return new Device.Remote(c);
     }
 
-    /** The two kinds of edge entity take different command types; the message built matches the recipient. */
-    @SuppressWarnings({"unchecked", "rawtypes"})
     private static RecipientRef<Object> cast(RecipientRef<?> r) {
-        return (RecipientRef) r;
+        return Device.castRecipient(r);
     }
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
     private static <T> ActorRef<StatusReply<T>> castReply(ActorRef<StatusReply> r) {
-        return (ActorRef) r;
+        return Device.castReply(r);
     }
 }
