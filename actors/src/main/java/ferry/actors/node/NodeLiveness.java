@@ -42,6 +42,7 @@ public final class NodeLiveness implements Extension {
 
     private final ActorSystem<?> system;
     private final Duration silence;
+    private final Duration interval;
     /** Cluster address → System.nanoTime() of its probe's latest answer. */
     private final Map<String, Long> lastAnswer = new ConcurrentHashMap<>();
 
@@ -49,7 +50,7 @@ public final class NodeLiveness implements Extension {
         this.system = system;
         Config c = system.settings().config();
         this.silence = c.getDuration("ferry.failover.silence");
-        Duration interval = c.getDuration("ferry.failover.probe-interval");
+        this.interval = c.getDuration("ferry.failover.probe-interval");
         if (isCluster(system)) {
             system.systemActorOf(probe(system.address().toString()), "ferry-node-probe", Props.empty());
             system.systemActorOf(pinger(interval), "ferry-node-pinger", Props.empty());
@@ -81,6 +82,22 @@ public final class NodeLiveness implements Extension {
             return null; // our own pings are late everywhere: this node is starved, not that one dead
         }
         return String.format("its node %s has not answered for %.1f s", address, quiet / 1e9);
+    }
+
+    /**
+     * How long the probe at {@code address} has not answered (zero when it answered within a probe interval or two;
+     * a year when it never answered since it became a member). Raw, for downing: {@link #silent} is the judgement.
+     */
+    public Duration quiet(String address) {
+        if (address.equals(system.address().toString())) {
+            return Duration.ZERO;
+        }
+        Long last = lastAnswer.get(address);
+        if (last == null) {
+            return Duration.ofDays(365);
+        }
+        long quiet = System.nanoTime() - last;
+        return quiet < 2 * interval.toNanos() ? Duration.ZERO : Duration.ofNanos(quiet);
     }
 
     private static boolean isCluster(ActorSystem<?> system) {
