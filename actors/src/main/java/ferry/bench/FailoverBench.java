@@ -10,7 +10,9 @@ import java.util.Set;
  * Kill → device training again, on a 3-node loopback cluster (this JVM as control node, two edge JVMs, a scratch
  * PostgreSQL database): at least 5 SIGKILLs of the edge JVM the devices train on, each restarted before the
  * next; the failover time of a kill is from the SIGKILL until every device that trained there has finished a step
- * on the other edge. Lost and duplicate batches come from the devices' batch logs (both must be 0).
+ * (or its round's end) on the other edge; each kill lands while its devices are training on that edge (mid-round),
+ * so the time is the failover's, not a wait between rounds. Lost and duplicate batches come from the devices'
+ * batch logs (both must be 0).
  */
 final class FailoverBench {
     static final Set<String> OPTIONS = Set.of("kills", "seed", "devices", "samples", "batch", "rounds");
@@ -21,7 +23,7 @@ final class FailoverBench {
         int kills = a.integer("kills", 5, 1, 100);
         Chaos.Options o = new Chaos.Options(2, a.integer("devices", 2, 1, 16), a.integer("samples", 400, 20, 10_000),
                 a.integer("batch", 20, 1, 1000), a.integer("rounds", kills * 25 + 2, 1, 10_000), kills,
-                a.integer("seed", 1, 0, Integer.MAX_VALUE), true);
+                a.integer("seed", 1, 0, Integer.MAX_VALUE), true, true);
         Chaos.Outcome out = Chaos.run(o);
         double[] mm = Chaos.medianMax(out.kills());
         Map<String, Object> m = new LinkedHashMap<>();

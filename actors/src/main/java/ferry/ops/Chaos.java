@@ -29,13 +29,18 @@ import org.apache.pekko.stream.javadsl.Sink;
  * Chaos on a loopback cluster: this JVM is the control node (sessions, devices; never killed), each edge runs in
  * a JVM of its own on a scratch PostgreSQL database. A session trains while edge JVMs are killed with SIGKILL at
  * seeded random moments and restarted; each kill is timed from the SIGKILL to the moment every device that was
- * training on that edge has finished a step on another edge (fast failover). Afterwards it checks that the
+ * training on that edge has finished a step (or its round's end) on another edge (fast failover). Afterwards it checks that the
  * session completed, that in every committed round each device trained each batch exactly once (the devices'
  * batch logs), and the final accuracy against an undisturbed run of the same session.
  */
 public final class Chaos {
+    /**
+     * {@code midRound}: kill only while every device on the chosen edge is training there (a step finished on it in
+     * the last half second), so the time measured is the failover itself, not a gap between rounds the devices
+     * spend waiting for aggregation and evaluation; otherwise kills land at any moment.
+     */
     public record Options(int edges, int devices, int samplesPerDevice, int batch, int rounds, int kills, long seed,
-                          boolean reference) {}
+                          boolean reference, boolean midRound) {}
 
     /** One kill: which edge, how many devices were training on it, how long until all of them trained again. */
     public record Kill(String edge, int devices, double failoverSeconds) {}
@@ -151,6 +156,9 @@ public final class Chaos {
             }
             String edge = candidates.get(rnd.nextInt(candidates.size()));
             List<String> affected = attached.get(edge);
+            if (o.midRound() && !trainingOn(control, edge, affected, 15)) {
+                continue; // its devices are between rounds: choose again
+            }
             long killed = System.nanoTime();
             jvms.get(edge).kill();
             double seconds = Double.NaN;
@@ -193,6 +201,25 @@ public final class Chaos {
             t.join(TimeUnit.SECONDS.toMillis(200));
         }
         return kills;
+    }
+
+    /** Waits up to {@code seconds} until every device in {@code devices} has just finished a step on {@code edge}. */
+    static boolean trainingOn(FerryNode control, String edge, List<String> devices, int seconds)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            long now = System.nanoTime();
+            boolean all = true;
+            for (String d : devices) {
+                var last = control.services().metrics().lastStep(d);
+                all &= last != null && last.edge().equals(edge) && now - last.nanos() < 500_000_000L;
+            }
+            if (all) {
+                return true;
+            }
+            Thread.sleep(10);
+        }
+        return false;
     }
 
     /**

@@ -18,7 +18,7 @@ public final class ChaosCommand {
         Chaos.Options o = new Chaos.Options(a.integer("edges", 3, 2, 16), a.integer("devices", 3, 1, 64),
                 a.integer("samples", 400, 20, 10_000), a.integer("batch", 20, 1, 1000),
                 a.integer("rounds", kills * 10 + 2, 1, 100_000), kills, a.integer("seed", 1, 0, Integer.MAX_VALUE),
-                true);
+                true, false);
         double band = a.real("band", 0.02);
         Chaos.Outcome out = Chaos.run(o);
         double[] mm = Chaos.medianMax(out.kills());

@@ -1328,6 +1328,7 @@ public final class Device extends EventSourcedBehavior<Device.Command, Device.Ev
             return fail(c.failure());
         }
         run.finishingAt = null;
+        services.metrics().progress(deviceId, c.edge()); // the round's end counts as training done on that edge
         return settle(s, run, List.of(run.clientWeights, c.serverWeights()), null);
     }
 

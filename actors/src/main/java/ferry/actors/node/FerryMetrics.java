@@ -50,7 +50,12 @@ public final class FerryMetrics {
         }
     }
 
-    /** The device's latest finished step on this node, or null. */
+    /** The device's server half on {@code edge} finished its round: progress there, though not a batch. */
+    public void progress(String device, String edge) {
+        lastStep.put(device, new LastStep(System.nanoTime(), edge));
+    }
+
+    /** The device's latest finished step (or round's end) on this node, or null. */
     public LastStep lastStep(String device) {
         return lastStep.get(device);
     }
