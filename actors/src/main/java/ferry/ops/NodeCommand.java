@@ -36,8 +36,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code --grpc-cert} / {@code --grpc-key} unless {@code --grpc-plaintext true}.
  *
  * <p>The command returns when the node's actor system has terminated. Stopped by a signal (SIGTERM: it leaves
- * the cluster first) it exits 0; terminated for any other reason, in practice downed by the split brain
- * resolver, it fails (exit 1), so a supervisor that restarts failed nodes (systemd's Restart=on-failure)
+ * the cluster first) it exits 0; terminated for any other reason, in practice downed (see ControlPlaneDowning),
+ * it fails (exit 1), so a supervisor that restarts failed nodes (systemd's Restart=on-failure)
  * brings it back and it rejoins.
  */
 public final class NodeCommand {
@@ -127,7 +127,8 @@ public final class NodeCommand {
         node.system().getWhenTerminated().toCompletableFuture().join();
         if (!signalled.get()) { // the shutdown hook closes the pools when Main exits
             throw new IllegalStateException("node " + node.address() + " left the cluster without being stopped "
-                    + "(downed by the split brain resolver?); exiting with an error so a supervisor restarts it");
+                    + "(downed: cut off from the control nodes, or quarantined by them); exiting with an error so a supervisor "
+                    + "restarts it");
         }
         stopped.await();
     }
@@ -136,7 +137,7 @@ public final class NodeCommand {
      * Hosts an edge, asking again when an attempt times out. A node restarted on the address of an incarnation
      * that was just removed (a crashed node brought back quickly, by systemd or ops/cluster restart) finds its
      * edge's shard still allocated to the old incarnation's region for pekko.cluster.down-removal-margin (the
-     * split brain resolver's stable-after): until then its messages end in dead letters, and only a later
+     * ferry.downing.stable-after): until then its messages end in dead letters, and only a later
      * attempt reaches the shard's new home. Every step of hosting is idempotent; a refusal is not retried.
      */
     private static void putIf(Map<String, Object> m, String key, String value) {

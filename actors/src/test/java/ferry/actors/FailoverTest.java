@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Fast failover across JVMs: the device trains with edge-2 in a second JVM; that JVM is killed with SIGKILL
- * mid-round and never downed (no split brain resolver here). The device sees its edge's node unreachable, rebuilds
+ * mid-round; the device finds its edge's node silent (long before the control node downs it), rebuilds
  * its server half on edge-1 from the last checkpoint, replays the steps since, and the round ends with the same
  * weights as a run without the kill, every batch trained exactly once.
  */

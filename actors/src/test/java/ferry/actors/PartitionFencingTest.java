@@ -82,7 +82,7 @@ class PartitionFencingTest {
                     System.out.printf("edge-2 frozen after %d batches; the device trains again %.2f s later%n",
                             atFreeze - before, (System.nanoTime() - frozen) / 1e9);
                     // Frozen long enough for the cluster's failure detector to see it too, well short of the
-                    // split brain resolver's 10 s: the node comes back as the same member.
+                    // downing's 10 s: the node comes back as the same member.
                     Thread.sleep(Math.max(0, 7000 - (System.nanoTime() - frozen) / 1_000_000));
                 } finally {
                     b.thaw();

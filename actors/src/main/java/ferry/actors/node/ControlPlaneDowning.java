@@ -16,6 +16,7 @@ import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.event.Logging;
 import org.apache.pekko.event.LoggingAdapter;
+import org.apache.pekko.remote.artery.ThisActorSystemQuarantinedEvent;
 import scala.Option;
 import scala.concurrent.duration.FiniteDuration;
 
@@ -61,11 +62,25 @@ public final class ControlPlaneDowning extends DowningProvider {
         @Override
         public void preStart() {
             getTimers().startTimerWithFixedDelay("tick", "tick", TICK);
+            getContext().getSystem().getEventStream().subscribe(getSelf(), ThisActorSystemQuarantinedEvent.class);
         }
 
         @Override
         public Receive createReceive() {
-            return receiveBuilder().matchEquals("tick", t -> tick()).build();
+            return receiveBuilder().matchEquals("tick", t -> tick())
+                    .match(ThisActorSystemQuarantinedEvent.class, this::quarantined).build();
+        }
+
+        /**
+         * A member has quarantined this node: it was downed and removed while it stood still or was cut off (the
+         * others will never talk to this incarnation again). It downs itself at once rather than live on as an
+         * island; {@code ferry node} then exits and its supervisor brings it back as a new incarnation.
+         */
+        private void quarantined(ThisActorSystemQuarantinedEvent e) {
+            if (cluster.selfMember().status() != MemberStatus.down()) {
+                log.warning("Ferry downing: {} quarantined this node; downing myself", e.remoteAddress().address());
+                cluster.down(cluster.selfAddress());
+            }
         }
 
         private void tick() {

@@ -20,7 +20,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * Ferry's own, faster view of which nodes are alive, for fast failover only (membership and downing stay with
- * Pekko's failure detector and the split brain resolver).
+ * Pekko's failure detector and ControlPlaneDowning).
  *
  * <p>Every node runs a probe that answers pings, and a pinger that pings every node's probe (itself included)
  * each {@code ferry.failover.probe-interval}. A node whose probe has not answered for {@code ferry.failover.silence}
